@@ -1,0 +1,113 @@
+"""What every command shares: the workspace, consoles, JSON output, error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from longpan.core.errors import LongpanError
+from longpan.core.settings import get_settings
+from longpan.store.workspace import Workspace
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LABELS: dict[str, tuple[str, str]] = {
+    "error": ("错误", "error"),
+    "type": ("类型 type", "type"),
+    "severity": ("级别 severity", "severity"),
+    "status": ("状态 status", "status"),
+    "count": ("数量 count", "count"),
+    "subject": ("对象 subject", "subject"),
+    "responsible": ("责任单位 responsible", "responsible"),
+    "findings_summary": ("线索汇总 (findings summary)", "Findings summary"),
+    "no_findings": ("暂无线索 (no findings)", "no findings"),
+    "ingested": ("已入湖 (ingested)", "ingested"),
+    "unchanged": ("未变化，跳过 (unchanged, skipped)", "unchanged, skipped"),
+    "rejects": ("错误行已写入 (bad rows written to)", "bad rows written to"),
+    "run": ("检测运行 (detection run)", "detection run"),
+    "initialised": ("已初始化 (initialised)", "initialised"),
+}
+
+
+def t(key: str) -> str:
+    zh, en = LABELS[key]
+    return zh if get_settings().lang == "zh" else en
+
+
+def workspace() -> Workspace:
+    """The workspace of the configured LONGPAN_HOME, schema brought up to date."""
+    ws = Workspace(get_settings())
+    ws.init()
+    return ws
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Report user mistakes (LongpanError) as a clear message and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except LongpanError as exc:
+            err.print(f"[bold red]{t('error')}:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
+
+
+@contextmanager
+def progress_bar(description: str, total: int, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr; yields a callback to call as each item starts."""
+    if not enabled:
+        yield lambda _item: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[item]}"), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total, item="")
+        started = False
+
+        def step(item: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, item=item)
+
+        yield step
+        bar.update(task, completed=total)
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 date or time") from None

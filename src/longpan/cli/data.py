@@ -1,0 +1,111 @@
+"""Commands for the stores and the resource graph: init, ingest, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from longpan.cli.common import (
+    handle_errors, out, print_json, progress_bar, t, workspace,
+)
+from longpan.detect.store import jsonable
+from longpan.resources.graph import neighbourhood
+from longpan.resources.ingest import IngestReport, find_table_files, ingest_folder
+
+
+@handle_errors
+def init() -> None:
+    """Create the data folder (LONGPAN_HOME) and the database schema. Safe to rerun."""
+    ws = workspace()
+    out.print(f"{t('initialised')}: {ws.settings.home.resolve()}  "
+              f"({ws.db.url.render_as_string(hide_password=True)})")
+
+
+@handle_errors
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="folder of exchange-format CSV or Parquet files")],
+    strict: Annotated[bool, typer.Option(
+        "--strict/--skip-bad",
+        help="--strict: write nothing if any row is bad; --skip-bad: write the good rows "
+             "and put the bad ones in a rejects file")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Validate a folder of exchange-format files and write lake snapshots."""
+    ws = workspace()
+    files, _ = find_table_files(folder)
+    with progress_bar("ingest", len(files), enabled=not json_out) as step:
+        report = ingest_folder(ws, folder, mode="strict" if strict else "skip-bad", progress=step)
+    if json_out:
+        print_json(_report_json(report))
+    else:
+        _print_report(report)
+
+
+def _report_json(report: IngestReport) -> dict[str, Any]:
+    return {
+        "folder": report.folder,
+        "changed": report.changed,
+        "tables": [vars(r) for r in report.tables],
+        "ignored": report.ignored,
+        "rejects_dir": report.rejects_dir,
+    }
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table(title=f"{t('ingested')}: {report.folder}")
+    for column in ("table", "status", "rows", "rejected", "snapshot"):
+        table.add_column(column)
+    for r in report.tables:
+        status = t("ingested") if r.status == "written" else t("unchanged")
+        table.add_row(r.table, status, str(r.rows), str(r.rejected), r.snapshot or "")
+    out.print(table)
+    if report.rejects_dir:
+        out.print(f"{t('rejects')}: {report.rejects_dir}")
+
+
+@handle_errors
+def show(
+    subject: Annotated[str, typer.Argument(
+        help="a domain, IP, IP range (a-b), ICP number or 统一社会信用代码")],
+    json_out: Annotated[bool, typer.Option("--json", help="print the neighbourhood as JSON")] = False,
+) -> None:
+    """Show a subject's neighbourhood in the resource graph and who is responsible."""
+    ws = workspace()
+    graph = jsonable(neighbourhood(ws.analytics(), subject))
+    if json_out:
+        print_json(graph)
+        return
+    out.print(_tree(f"{graph['subject']}  [{graph['kind']}]", graph))
+
+
+def _tree(label: str, graph: dict[str, Any]) -> Tree:
+    tree = Tree(f"[bold]{label}")
+    responsible = graph.get("responsible")
+    if responsible:
+        tree.add(f"{t('responsible')}: {responsible['uscc']} {responsible['name'] or ''} "
+                 f"— {responsible['reason']}")
+    for key, value in graph.items():
+        if key in ("subject", "kind", "responsible") or value in (None, [], {}):
+            continue
+        _add(tree, key, value)
+    return tree
+
+
+def _add(tree: Tree, key: str, value: Any) -> None:
+    if isinstance(value, list):
+        branch = tree.add(f"[cyan]{key}[/] ({len(value)})")
+        for item in value:
+            _add(branch, "", item) if isinstance(item, dict | list) else branch.add(str(item))
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}={v}" for k, v in value.items()
+                         if v not in (None, [], {}) and not isinstance(v, dict | list))
+        branch = tree.add(f"[cyan]{key}[/] {text}" if key else text)
+        for k, v in value.items():
+            if isinstance(v, dict | list) and v:
+                _add(branch, k, v)
+    else:
+        tree.add(f"[cyan]{key}[/]: {value}")

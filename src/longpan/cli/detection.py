@@ -1,0 +1,125 @@
+"""Commands for detection: detect, findings, eval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from longpan.cli.common import handle_errors, out, parse_as_of, print_json, progress_bar, t, workspace
+from longpan.detect import registry
+from longpan.detect.evaluate import evaluate_database
+from longpan.detect.findings import list_findings, summary
+from longpan.detect.runner import RunResult, run_detection
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Accept both repeated options and comma-separated values."""
+    if not values:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@handle_errors
+def detect(
+    engine: Annotated[str | None, typer.Option(
+        help="duckdb or spark (default: LONGPAN_ENGINE)")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        help="finding type(s) to detect; repeat or separate with commas")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="measure time-relative rules from this ISO date (default: the "
+                        "latest observation in the lake)")] = None,
+    subject: Annotated[list[str] | None, typer.Option(
+        help="re-check only these subjects")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the run and findings as JSON")] = False,
+) -> None:
+    """Run the detectors over the lake and store their findings."""
+    ws = workspace()
+    chosen = registry.select(_split(only))
+    with progress_bar("detect", len(chosen), enabled=not json_out) as step:
+        result = run_detection(ws, engine=engine, only=_split(only), as_of=parse_as_of(as_of),
+                               subjects=_split(subject), progress=step)
+    types = [ft for cls in chosen for ft in cls.finding_types]
+    with ws.sessions() as session:
+        records = list_findings(session, types=types)
+    if json_out:
+        print_json({"run": _run_json(result), "findings": records})
+    else:
+        _print_run(result)
+        print_summary(records)
+    if result.errors:
+        raise typer.Exit(1)
+
+
+def _run_json(result: RunResult) -> dict[str, Any]:
+    return {"id": result.run_id, "status": result.status, "engine": result.engine,
+            "as_of": result.as_of.isoformat(), "counts": result.counts, "errors": result.errors}
+
+
+def _print_run(result: RunResult) -> None:
+    out.print(f"{t('run')} #{result.run_id} ({result.engine}, as of {result.as_of:%Y-%m-%d}): "
+              f"{result.status}")
+    for detector_id, counts in result.counts.items():
+        shown = ", ".join(f"{k} {v}" for k, v in counts.items())
+        out.print(f"  {detector_id}: {shown}")
+    for detector_id, error in result.errors.items():
+        out.print(f"  [red]{detector_id} failed:[/] {error}", markup=True, highlight=False)
+
+
+def print_summary(records: list[dict[str, Any]]) -> None:
+    rows = summary(records)
+    if not rows:
+        out.print(t("no_findings"))
+        return
+    table = Table(title=t("findings_summary"))
+    for key in ("type", "severity", "status", "count"):
+        table.add_column(t(key), justify="right" if key == "count" else "left")
+    for row in rows:
+        table.add_row(row["type"], row["severity"], row["status"], str(row["count"]))
+    out.print(table)
+
+
+@handle_errors
+def findings(
+    type_: Annotated[list[str] | None, typer.Option("--type", help="finding type(s)")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="status(es), e.g. open")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False,
+) -> None:
+    """List stored findings."""
+    ws = workspace()
+    with ws.sessions() as session:
+        records = list_findings(session, types=_split(type_), statuses=_split(status))
+    if json_out:
+        print_json(records)
+        return
+    table = Table()
+    for key in ("type", "subject", "severity", "status", "responsible"):
+        table.add_column(t(key))
+    for r in records:
+        table.add_row(r["type"], r["subject"], r["severity"], r["status"],
+                      r["responsible_uscc"] or "")
+    out.print(table)
+
+
+@handle_errors
+def eval_(
+    truth: Annotated[Path, typer.Argument(help="CSV with columns finding_type, subject")],
+    json_out: Annotated[bool, typer.Option("--json", help="print scores as JSON")] = False,
+) -> None:
+    """Score the open findings against ground truth: precision and recall per type."""
+    ws = workspace()
+    with ws.sessions() as session:
+        scores = evaluate_database(session, truth)
+    if json_out:
+        print_json(scores)
+        return
+    table = Table()
+    for column in ("type", "precision", "recall", "tp", "fp", "fn"):
+        table.add_column(column)
+    for name, s in [*scores["by_type"].items(), ("overall", scores["overall"])]:
+        table.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}",
+                      str(s["tp"]), str(s["fp"]), str(s["fn"]))
+    out.print(table)
+

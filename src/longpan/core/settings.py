@@ -1,0 +1,70 @@
+"""The one settings class. Every field is read from a ``LONGPAN_``-prefixed environment
+variable (or a ``.env`` file), documented in docs/configuration.md, and checked on load."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from longpan.core.errors import ConfigError
+
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Platform configuration. See docs/configuration.md for each field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LONGPAN_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    home: Path = Path("./var")
+    database_url: str | None = None
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"
+    secret_key: str = DEFAULT_SECRET_KEY
+    lang: Literal["zh", "en"] = "zh"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "LONGPAN_SECRET_KEY is still the development default; "
+                "set a long random value before running with LONGPAN_ENV=production"
+            )
+        return self
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file inside LONGPAN_HOME."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'longpan.db').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; turn validation failures into ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"LONGPAN_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, loaded once."""
+    return load_settings()

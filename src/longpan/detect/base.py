@@ -1,0 +1,103 @@
+"""The detector contract.
+
+A detector is one class in one module that declares what it is (id, version,
+capability), what it reads (lake datasets), what it produces (finding types) and its
+typed parameters; it only returns findings or raises. The runner owns everything else.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import ibis.expr.types as ir
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from longpan.core.errors import ConfigError, DetectorError
+from longpan.store.engine import AnalyticsEngine
+from longpan.store.models import SEVERITIES
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """What a detector returns; the runner turns it into a stored Finding."""
+
+    type: str
+    subject: str
+    severity: str
+    evidence: dict[str, Any]
+    responsible_uscc: str | None = None
+
+
+@dataclass
+class DetectionContext:
+    """What a detector may use: its declared datasets on one engine, and the as-of time."""
+
+    engine: AnalyticsEngine
+    as_of: datetime
+    inputs: tuple[str, ...]
+    snapshots: dict[str, str] = field(default_factory=dict)
+    subjects: frozenset[str] | None = None  # when set, re-check only these subjects
+
+    def table(self, dataset: str) -> ir.Table:
+        if dataset not in self.inputs:
+            raise DetectorError(
+                f"dataset {dataset!r} is not among the detector's declared inputs {self.inputs}"
+            )
+        return self.engine.table(dataset)
+
+    def execute(self, expr: ir.Expr) -> list[dict[str, Any]]:
+        return self.engine.execute(expr).to_pylist()
+
+
+class Detector(ABC):
+    id: ClassVar[str]
+    version: ClassVar[str]
+    capability: ClassVar[str]  # MISSION.md capability id, e.g. "G2"
+    description: ClassVar[str]
+    inputs: ClassVar[tuple[str, ...]]
+    finding_types: ClassVar[tuple[str, ...]]
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, params: BaseModel | Mapping[str, Any] | None = None) -> None:
+        if isinstance(params, self.Params):
+            self.params: BaseModel = params
+            return
+        try:
+            self.params = self.Params.model_validate(dict(params or {}))
+        except ValidationError as exc:
+            raise ConfigError(f"detector {self.id}: invalid parameters: {exc}") from None
+
+    @abstractmethod
+    def detect(self, ctx: DetectionContext) -> Iterable[FindingDraft]:
+        """Return the findings present in the lake (only for ctx.subjects when given)."""
+
+    @classmethod
+    def check_contract(cls) -> None:
+        """Raise DetectorError if the class does not declare its contract properly."""
+        from longpan.store.datasets import DATASETS
+
+        for attr in ("id", "version", "capability", "description", "inputs", "finding_types"):
+            if not getattr(cls, attr, None):
+                raise DetectorError(f"{cls.__name__} does not declare {attr!r}")
+        unknown = [d for d in cls.inputs if d not in DATASETS]
+        if unknown:
+            raise DetectorError(f"{cls.id}: unknown input datasets {unknown}")
+        if not issubclass(cls.Params, BaseModel):
+            raise DetectorError(f"{cls.id}: Params must be a pydantic model")
+
+    def check_draft(self, draft: FindingDraft) -> None:
+        """Raise DetectorError for output that breaks the declared contract."""
+        if draft.type not in self.finding_types:
+            raise DetectorError(f"{self.id} returned undeclared finding type {draft.type!r}")
+        if draft.severity not in SEVERITIES:
+            raise DetectorError(f"{self.id} returned unknown severity {draft.severity!r}")
+        if not draft.subject:
+            raise DetectorError(f"{self.id} returned a finding without a subject")

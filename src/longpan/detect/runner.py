@@ -1,0 +1,164 @@
+"""The detection runner: owns the lifecycle of a run.
+
+For each chosen detector it builds the context, validates the output against the
+contract, fills in attribution where the detector left it open, and upserts findings
+by fingerprint (type + subject): new ones are opened, present ones refreshed, ones no
+longer observed marked so (never deleted). Each detector's findings are stored in one
+transaction, so a failing detector leaves the others' results and its own old findings
+untouched; the run record keeps the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from longpan.core.clock import as_utc
+from longpan.core.errors import DetectorError, LongpanError
+from longpan.detect import registry
+from longpan.detect.base import DetectionContext, Detector, FindingDraft
+from longpan.detect.store import jsonable, upsert_findings
+from longpan.resources.attribution import attribute
+from longpan.store.datasets import DATASETS
+from longpan.store.db import audit, transaction
+from longpan.store.engine import AnalyticsEngine
+from longpan.store.models import DetectionRun
+from longpan.store.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str
+    engine: str
+    as_of: datetime
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def data_as_of(engine: AnalyticsEngine) -> datetime | None:
+    """The data's as-of time: the latest observation in any observation dataset."""
+    latest: datetime | None = None
+    for dataset in DATASETS.values():
+        if dataset.observed_at is None or engine.lake.current(dataset.name) is None:
+            continue
+        value = engine.scalar(engine.table(dataset.name)[dataset.observed_at].max())
+        if value is not None and not _is_missing(value):
+            value = as_utc(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
+            latest = value if latest is None or value > latest else latest
+    return latest
+
+
+def _is_missing(value: Any) -> bool:
+    return bool(value != value)  # NaT / NaN
+
+
+def run_detection(
+    ws: Workspace,
+    *,
+    engine: str | None = None,
+    only: list[str] | None = None,
+    as_of: datetime | None = None,
+    subjects: list[str] | None = None,
+    actor: str = "system:cli",
+    progress: Progress | None = None,
+) -> RunResult:
+    chosen = registry.select(only)
+    analytics = ws.analytics(engine)
+    started = ws.clock()
+    effective_as_of = as_utc(as_of) if as_of else (data_as_of(analytics) or started)
+    snapshots = ws.lake.current_snapshots()
+    run_id = _open_run(ws, analytics.name, effective_as_of, chosen, snapshots, started)
+    result = RunResult(run_id, "running", analytics.name, effective_as_of)
+    wanted = frozenset(subjects) if subjects else None
+    for cls in chosen:
+        if progress:
+            progress(cls.id)
+        try:
+            result.counts[cls.id] = _run_one(ws, cls, analytics, effective_as_of, snapshots,
+                                             wanted, run_id, started)
+        except LongpanError as exc:
+            result.errors[cls.id] = str(exc)
+    result.status = "failed" if result.errors else "succeeded"
+    _close_run(ws, result, actor)
+    return result
+
+
+def _run_one(
+    ws: Workspace,
+    cls: type[Detector],
+    analytics: AnalyticsEngine,
+    as_of: datetime,
+    snapshots: dict[str, str],
+    subjects: frozenset[str] | None,
+    run_id: int,
+    now: datetime,
+) -> dict[str, int]:
+    detector = cls()
+    inputs = {d: snapshots[d] for d in cls.inputs if d in snapshots}
+    ctx = DetectionContext(analytics, as_of, cls.inputs, inputs, subjects)
+    try:
+        drafts = _checked(detector, detector.detect(ctx), subjects)
+    except LongpanError:
+        raise
+    except Exception as exc:  # a detector bug must not take the run down
+        raise DetectorError(f"{cls.id} raised {type(exc).__name__}: {exc}") from exc
+    drafts = [_attributed(analytics, d, inputs) for d in drafts]
+    with transaction(ws.sessions) as session:
+        return upsert_findings(session, detector, drafts, run_id=run_id, now=now,
+                               subjects=subjects, clock=ws.clock)
+
+
+def _checked(
+    detector: Detector, drafts: Any, subjects: frozenset[str] | None
+) -> list[FindingDraft]:
+    unique: dict[tuple[str, str], FindingDraft] = {}
+    for draft in drafts:
+        detector.check_draft(draft)
+        if subjects is not None and draft.subject not in subjects:
+            continue
+        unique.setdefault((draft.type, draft.subject), draft)
+    return list(unique.values())
+
+
+def _attributed(engine: AnalyticsEngine, draft: FindingDraft, snaps: dict[str, str]) -> FindingDraft:
+    evidence = jsonable({**draft.evidence, "snapshots": snaps})
+    responsible = draft.responsible_uscc
+    if responsible is None:
+        found = attribute(engine, draft.subject)
+        responsible = found.uscc if found else None
+    return FindingDraft(draft.type, draft.subject, draft.severity, evidence, responsible)
+
+
+def _open_run(
+    ws: Workspace,
+    engine: str,
+    as_of: datetime,
+    chosen: list[type[Detector]],
+    snapshots: dict[str, str],
+    started: datetime,
+) -> int:
+    with transaction(ws.sessions) as session:
+        run = DetectionRun(started_at=started, engine=engine, as_of=as_of, status="running",
+                           detectors=[c.id for c in chosen], counts={},
+                           lake_snapshots=snapshots)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _close_run(ws: Workspace, result: RunResult, actor: str) -> None:
+    with transaction(ws.sessions) as session:
+        run = session.get_one(DetectionRun, result.run_id)
+        run.status = result.status
+        run.finished_at = ws.clock()
+        run.counts = result.counts
+        run.error = "\n".join(f"{k}: {v}" for k, v in result.errors.items()) or None
+        audit(session, actor=actor, action=f"detection.{result.status}", clock=ws.clock,
+              object_type="detection_run", object_id=str(result.run_id),
+              details={"engine": result.engine, "as_of": result.as_of.isoformat(),
+                       "counts": result.counts, "errors": result.errors})

@@ -1,0 +1,105 @@
+"""Analytics engines: one Ibis connection over the lake, on DuckDB or on Spark.
+
+Detectors write Ibis expressions once; ``AnalyticsEngine.table`` gives them the newest
+snapshot of a dataset on whichever backend was chosen, and ``execute`` returns Arrow.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from longpan.core.errors import ConfigError, UpstreamError
+from longpan.core.extras import require
+from longpan.store.datasets import get_dataset
+from longpan.store.lake import Lake
+
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
+
+
+class AnalyticsEngine:
+    """An Ibis backend bound to one lake; tables are registered lazily, once each."""
+
+    def __init__(self, name: EngineName, backend: Any, lake: Lake) -> None:
+        self.name = name
+        self.backend = backend
+        self.lake = lake
+        self._tables: dict[tuple[str, str | None], ir.Table] = {}
+
+    def table(self, dataset_name: str) -> ir.Table:
+        """The newest snapshot of ``dataset_name`` (an empty table if none yet)."""
+        dataset = get_dataset(dataset_name)
+        snap = self.lake.current(dataset.name)
+        key = (dataset.name, snap.id if snap else None)
+        if key not in self._tables:
+            if snap is None:
+                table = ibis.memtable(dataset.schema.empty_table())
+            else:
+                paths = [str(p) for p in self.lake.files(dataset.name, snap.id)]
+                table = self.backend.read_parquet(paths if len(paths) > 1 else paths[0])
+            self._tables[key] = table
+        return self._tables[key]
+
+    def execute(self, expr: ir.Expr) -> pa.Table:
+        """Run ``expr`` on this engine; any backend failure becomes an UpstreamError."""
+        try:
+            result = self.backend.to_pyarrow(expr)
+        except Exception as exc:  # the backends raise many unrelated types
+            raise UpstreamError(f"{self.name} engine failed: {exc}") from exc
+        return result if isinstance(result, pa.Table) else pa.table({"value": [result]})
+
+    def scalar(self, expr: ir.Scalar) -> Any:
+        try:
+            return self.backend.execute(expr)
+        except Exception as exc:
+            raise UpstreamError(f"{self.name} engine failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._tables.clear()
+        if self.name == "duckdb":
+            self.backend.disconnect()
+
+
+def connect(name: str, lake: Lake, *, spark_master: str = "local[2]") -> AnalyticsEngine:
+    """An engine by name: ``duckdb`` (embedded, default) or ``spark``."""
+    if name == "duckdb":
+        return AnalyticsEngine("duckdb", ibis.duckdb.connect(), lake)
+    if name == "spark":
+        return AnalyticsEngine("spark", ibis.pyspark.connect(spark_session(spark_master)), lake)
+    raise ConfigError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+
+
+_spark_sessions: dict[str, Any] = {}
+
+
+def spark_session(master: str) -> Any:
+    """A Spark session configured to stay local and quiet (one per process and master)."""
+    if master in _spark_sessions:
+        return _spark_sessions[master]
+    require("spark", "pyspark")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    from pyspark.sql import SparkSession
+
+    warehouse = tempfile.mkdtemp(prefix="longpan-spark-")
+    session = (
+        SparkSession.builder.master(master)
+        .appName("longpan")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.warehouse.dir", warehouse)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    _spark_sessions[master] = session
+    return session

@@ -1,0 +1,242 @@
+"""The lake: Parquet datasets under ``$LONGPAN_HOME/lake/<dataset>/<snapshot>/``.
+
+Each dataset has a schema declared in code (store/datasets.py). Snapshots are
+append-only and each one is a complete view of its dataset:
+
+* ``state`` datasets (registries: filings, entities, IP filings…) — a snapshot is the
+  dataset as delivered; the newest one is the truth.
+* ``log`` datasets (observations: WHOIS, DNS, crawls) — a snapshot is the previous one
+  plus the new rows, a new row replacing an old one with the same key; history is kept.
+
+``_catalog.json`` lists the snapshots of every dataset. A commit writes the new
+snapshot folders first (invisible until listed) and then replaces the catalog in one
+``os.replace``, so a commit across several datasets lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from longpan.core.clock import Clock, utc_now
+from longpan.core.errors import InputError, NotFoundError
+
+CATALOG = "_catalog.json"
+KEY_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    nullable: bool = True
+    derived: bool = False  # computed at ingest, not supplied by users
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    mode: Literal["state", "log"]
+    observed_at: str | None = None  # column whose maximum is the data's as-of time
+    doc: str = ""
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    created_at: str
+    rows: int
+    source_sha256: str
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """One dataset's new rows, validated and ready to commit."""
+
+    dataset: Dataset
+    table: pa.Table
+    source_sha256: str
+    sources: list[str]
+
+
+class Lake:
+    def __init__(self, root: Path, clock: Clock = utc_now) -> None:
+        self.root = Path(root)
+        self._clock = clock
+
+    # -- reading ---------------------------------------------------------------------
+    def _catalog(self) -> dict[str, list[dict[str, Any]]]:
+        path = self.root / CATALOG
+        if not path.exists():
+            return {}
+        data: dict[str, list[dict[str, Any]]] = json.loads(path.read_text("utf-8"))["datasets"]
+        return data
+
+    def snapshots(self, name: str) -> list[Snapshot]:
+        return [Snapshot(**s) for s in self._catalog().get(name, [])]
+
+    def current(self, name: str) -> Snapshot | None:
+        snaps = self.snapshots(name)
+        return snaps[-1] if snaps else None
+
+    def current_snapshots(self) -> dict[str, str]:
+        """Dataset name → id of its newest snapshot, for evidence and run records."""
+        return {name: snaps[-1]["id"] for name, snaps in sorted(self._catalog().items()) if snaps}
+
+    def snapshot_dir(self, name: str, snapshot_id: str) -> Path:
+        return self.root / name / snapshot_id
+
+    def files(self, name: str, snapshot_id: str | None = None) -> list[Path]:
+        snap_id = snapshot_id or (self.current(name) or _missing(name)).id
+        return sorted(self.snapshot_dir(name, snap_id).glob("*.parquet"))
+
+    def read(self, dataset: Dataset) -> pa.Table:
+        """The newest snapshot of ``dataset``, or an empty table with its schema."""
+        if self.current(dataset.name) is None:
+            return dataset.schema.empty_table()
+        return pq.read_table(self.files(dataset.name))
+
+    def has_source(self, dataset: Dataset, sha256: str) -> bool:
+        """Has this exact input already been ingested (making a re-ingest a no-op)?"""
+        snaps = self.snapshots(dataset.name)
+        if dataset.mode == "state":
+            return bool(snaps) and snaps[-1].source_sha256 == sha256
+        return any(s.source_sha256 == sha256 for s in snaps)
+
+    # -- writing ---------------------------------------------------------------------
+    def commit(self, writes: Iterable[PendingWrite]) -> dict[str, Snapshot]:
+        """Write every pending dataset as a new snapshot, all or nothing."""
+        catalog = self._catalog()
+        written: list[Path] = []
+        result: dict[str, Snapshot] = {}
+        snapshot_id = self._new_snapshot_id(catalog)
+        try:
+            for write in writes:
+                table = conform(write.dataset, write.table)
+                if write.dataset.mode == "log":
+                    table = merge_log(write.dataset, self.read(write.dataset), table)
+                written.append(self._write_snapshot(write.dataset.name, snapshot_id, table))
+                snap = Snapshot(
+                    snapshot_id, self._clock().isoformat(), table.num_rows,
+                    write.source_sha256, write.sources,
+                )
+                catalog.setdefault(write.dataset.name, []).append(asdict(snap))
+                result[write.dataset.name] = snap
+            self._replace_catalog(catalog)
+        except BaseException:
+            for path in written:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        return result
+
+    def uncommit(self, snapshots: Mapping[str, Snapshot]) -> None:
+        """Take back snapshots just committed (when the database part of a change failed)."""
+        if not snapshots:
+            return
+        catalog = self._catalog()
+        for name, snap in snapshots.items():
+            catalog[name] = [s for s in catalog.get(name, []) if s["id"] != snap.id]
+            if not catalog[name]:
+                del catalog[name]
+        self._replace_catalog(catalog)
+        for name, snap in snapshots.items():
+            shutil.rmtree(self.snapshot_dir(name, snap.id), ignore_errors=True)
+
+    def _new_snapshot_id(self, catalog: Mapping[str, list[dict[str, Any]]]) -> str:
+        stamp = self._clock().strftime("%Y%m%dT%H%M%S%fZ")
+        taken = {s["id"] for snaps in catalog.values() for s in snaps}
+        candidate, n = stamp, 1
+        while candidate in taken:
+            candidate, n = f"{stamp}-{n}", n + 1
+        return candidate
+
+    def _write_snapshot(self, name: str, snapshot_id: str, table: pa.Table) -> Path:
+        final = self.snapshot_dir(name, snapshot_id)
+        tmp = final.with_name(f".tmp-{snapshot_id}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        pq.write_table(table, tmp / "part-00000.parquet", compression="zstd")
+        os.replace(tmp, final)
+        return final
+
+    def _replace_catalog(self, catalog: dict[str, list[dict[str, Any]]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{CATALOG}.tmp"
+        body = {"format": 1, "updated_at": self._clock().isoformat(), "datasets": catalog}
+        tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1), "utf-8")
+        os.replace(tmp, self.root / CATALOG)
+
+
+def _missing(name: str) -> Snapshot:
+    raise NotFoundError(f"dataset {name!r} has no snapshot in the lake yet (run: longpan ingest)")
+
+
+def conform(dataset: Dataset, table: pa.Table) -> pa.Table:
+    """Order and cast ``table`` to the declared schema, extra columns kept as strings."""
+    declared = dataset.schema
+    missing = [f.name for f in declared if f.name not in table.column_names]
+    if missing:
+        raise InputError(f"dataset {dataset.name}: missing columns {', '.join(missing)}")
+    arrays, fields = [], []
+    for f in declared:
+        col = table.column(f.name)
+        try:
+            col = col.cast(f.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise InputError(f"dataset {dataset.name}: column {f.name} is not {f.type}: {exc}")
+        if not f.nullable and col.null_count:
+            raise InputError(f"dataset {dataset.name}: column {f.name} has empty values")
+        arrays.append(col)
+        fields.append(f)
+    for name in table.column_names:
+        if name not in declared.names:
+            arrays.append(table.column(name).cast(pa.string()))
+            fields.append(pa.field(name, pa.string()))
+    result = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    _check_unique_key(dataset, result)
+    return result
+
+
+def key_strings(dataset: Dataset, table: pa.Table) -> pa.Array:
+    """One string per row joining the key columns (for duplicate checks and merges)."""
+    parts = [pc.cast(table.column(k), pa.string()).fill_null("") for k in dataset.key]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, KEY_SEPARATOR)
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _check_unique_key(dataset: Dataset, table: pa.Table) -> None:
+    keys = key_strings(dataset, table)
+    if len(pc.unique(keys)) != len(keys):
+        raise InputError(f"dataset {dataset.name}: duplicate key ({', '.join(dataset.key)})")
+
+
+def merge_log(dataset: Dataset, previous: pa.Table, new: pa.Table) -> pa.Table:
+    """Previous rows not superseded by a new row with the same key, then the new rows."""
+    if previous.num_rows == 0:
+        return new
+    keep = pc.invert(pc.is_in(key_strings(dataset, previous), value_set=key_strings(dataset, new)))
+    return pa.concat_tables([previous.filter(keep), new], promote_options="permissive")
+
