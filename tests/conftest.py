@@ -80,8 +80,9 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 
 
 def make_workspace(home: Path, database_url: str | None = None, **settings: object) -> Workspace:
-    ws = Workspace(load_settings(home=home, database_url=database_url, **settings),
-                   clock=StepClock())
+    ws = Workspace(
+        load_settings(home=home, database_url=database_url, **settings), clock=StepClock()
+    )
     ws.init()
     return ws
 

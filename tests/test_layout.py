@@ -15,10 +15,15 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "longpan"
 CAPABILITIES = {"compliance", "vuln", "threat", "probe", "fraud", "apps", "content", "synth"}
 LAYERS = {
-    "core": 0, "store": 1, "resources": 2, "detect": 3,
+    "core": 0,
+    "store": 1,
+    "resources": 2,
+    "detect": 3,
     **dict.fromkeys(CAPABILITIES, 4),
-    "cases": 5, "metrics": 5,
-    "web": 6, "cli": 6,
+    "cases": 5,
+    "metrics": 5,
+    "web": 6,
+    "cli": 6,
 }
 
 
@@ -55,7 +60,9 @@ def _modules() -> list[Path]:
 
 
 def test_every_package_has_a_layer() -> None:
-    packages = {p.relative_to(SRC).parts[0] for p in _modules() if len(p.relative_to(SRC).parts) > 1}
+    packages = {
+        p.relative_to(SRC).parts[0] for p in _modules() if len(p.relative_to(SRC).parts) > 1
+    }
     assert packages <= set(LAYERS), f"packages without a layer: {packages - set(LAYERS)}"
 
 

@@ -7,10 +7,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from longpan.cli.common import (
-    handle_errors, out, print_json, progress_bar, t, workspace,
+    handle_errors,
+    out,
+    print_json,
+    progress_bar,
+    t,
+    workspace,
 )
 from longpan.detect.store import jsonable
 from longpan.resources.graph import neighbourhood
@@ -21,17 +27,23 @@ from longpan.resources.ingest import IngestReport, find_table_files, ingest_fold
 def init() -> None:
     """Create the data folder (LONGPAN_HOME) and the database schema. Safe to rerun."""
     ws = workspace()
-    out.print(f"{t('initialised')}: {ws.settings.home.resolve()}  "
-              f"({ws.db.url.render_as_string(hide_password=True)})")
+    out.print(
+        f"{t('initialised')}: {ws.settings.home.resolve()}  "
+        f"({ws.db.url.render_as_string(hide_password=True)})"
+    )
 
 
 @handle_errors
 def ingest(
     folder: Annotated[Path, typer.Argument(help="folder of exchange-format CSV or Parquet files")],
-    strict: Annotated[bool, typer.Option(
-        "--strict/--skip-bad",
-        help="--strict: write nothing if any row is bad; --skip-bad: write the good rows "
-             "and put the bad ones in a rejects file")] = True,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict/--skip-bad",
+            help="--strict: write nothing if any row is bad; --skip-bad: write the good rows "
+            "and put the bad ones in a rejects file",
+        ),
+    ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Validate a folder of exchange-format files and write lake snapshots."""
@@ -69,9 +81,12 @@ def _print_report(report: IngestReport) -> None:
 
 @handle_errors
 def show(
-    subject: Annotated[str, typer.Argument(
-        help="a domain, IP, IP range (a-b), ICP number or 统一社会信用代码")],
-    json_out: Annotated[bool, typer.Option("--json", help="print the neighbourhood as JSON")] = False,
+    subject: Annotated[
+        str, typer.Argument(help="a domain, IP, IP range (a-b), ICP number or 统一社会信用代码")
+    ],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print the neighbourhood as JSON")
+    ] = False,
 ) -> None:
     """Show a subject's neighbourhood in the resource graph and who is responsible."""
     ws = workspace()
@@ -79,15 +94,17 @@ def show(
     if json_out:
         print_json(graph)
         return
-    out.print(_tree(f"{graph['subject']}  [{graph['kind']}]", graph))
+    out.print(_tree(f"{graph['subject']}  ({graph['kind']})", graph), soft_wrap=False)
 
 
 def _tree(label: str, graph: dict[str, Any]) -> Tree:
-    tree = Tree(f"[bold]{label}")
+    tree = Tree(Text(label, style="bold"))
     responsible = graph.get("responsible")
     if responsible:
-        tree.add(f"{t('responsible')}: {responsible['uscc']} {responsible['name'] or ''} "
-                 f"— {responsible['reason']}")
+        tree.add(Text(
+            f"{t('responsible')}: {responsible['uscc']} {responsible['name'] or ''} "
+            f"— {responsible['reason']}"
+        ))
     for key, value in graph.items():
         if key in ("subject", "kind", "responsible") or value in (None, [], {}):
             continue
@@ -95,17 +112,29 @@ def _tree(label: str, graph: dict[str, Any]) -> Tree:
     return tree
 
 
+def _label(key: str, text: str) -> Text:
+    """A tree label: the key highlighted, the data as plain text (never read as markup)."""
+    label = Text(key, style="cyan") if key else Text()
+    return label.append(f" {text}" if key and text else text)
+
+
 def _add(tree: Tree, key: str, value: Any) -> None:
     if isinstance(value, list):
-        branch = tree.add(f"[cyan]{key}[/] ({len(value)})")
+        branch = tree.add(_label(key, f"({len(value)})"))
         for item in value:
-            _add(branch, "", item) if isinstance(item, dict | list) else branch.add(str(item))
+            if isinstance(item, dict | list):
+                _add(branch, "", item)
+            else:
+                branch.add(Text(str(item)))
     elif isinstance(value, dict):
-        text = ", ".join(f"{k}={v}" for k, v in value.items()
-                         if v not in (None, [], {}) and not isinstance(v, dict | list))
-        branch = tree.add(f"[cyan]{key}[/] {text}" if key else text)
+        text = ", ".join(
+            f"{k}={v}"
+            for k, v in value.items()
+            if v not in (None, [], {}) and not isinstance(v, dict | list)
+        )
+        branch = tree.add(_label(key, text))
         for k, v in value.items():
             if isinstance(v, dict | list) and v:
                 _add(branch, k, v)
     else:
-        tree.add(f"[cyan]{key}[/]: {value}")
+        tree.add(_label(key, f": {value}"))

@@ -22,8 +22,10 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "tests" / "data" / "example"
 
 @handle_errors
 def demo(
-    data: Annotated[Path | None, typer.Option(
-        help="exchange-format folder to load (default: the bundled example province)")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="exchange-format folder to load (default: the bundled example province)"),
+    ] = None,
 ) -> None:
     """Ingest the example data, run every detector, print the findings summary."""
     folder = data or EXAMPLE
@@ -43,7 +45,9 @@ def demo(
         truth = folder / "truth.csv"
         if truth.is_file():
             overall = evaluate_database(session, truth)["overall"]
-            out.print(f"3. eval against {truth.name}: precision {overall['precision']:.3f}, "
-                      f"recall {overall['recall']:.3f}")
+            out.print(
+                f"3. eval against {truth.name}: precision {overall['precision']:.3f}, "
+                f"recall {overall['recall']:.3f}"
+            )
     if result.errors:
         raise typer.Exit(1)

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from longpan.cli.common import handle_errors, out, parse_as_of, print_json, progress_bar, t, workspace
+from longpan.cli.common import (
+    handle_errors,
+    out,
+    parse_as_of,
+    print_json,
+    progress_bar,
+    t,
+    workspace,
+)
 from longpan.detect import registry
 from longpan.detect.evaluate import evaluate_database
 from longpan.detect.findings import list_findings, summary
@@ -24,23 +32,38 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 @handle_errors
 def detect(
-    engine: Annotated[str | None, typer.Option(
-        help="duckdb or spark (default: LONGPAN_ENGINE)")] = None,
-    only: Annotated[list[str] | None, typer.Option(
-        help="finding type(s) to detect; repeat or separate with commas")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="measure time-relative rules from this ISO date (default: the "
-                        "latest observation in the lake)")] = None,
-    subject: Annotated[list[str] | None, typer.Option(
-        help="re-check only these subjects")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the run and findings as JSON")] = False,
+    engine: Annotated[
+        str | None, typer.Option(help="duckdb or spark (default: LONGPAN_ENGINE)")
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="finding type(s) to detect; repeat or separate with commas"),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="measure time-relative rules from this ISO date (default: the "
+            "latest observation in the lake)",
+        ),
+    ] = None,
+    subject: Annotated[list[str] | None, typer.Option(help="re-check only these subjects")] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print the run and findings as JSON")
+    ] = False,
 ) -> None:
     """Run the detectors over the lake and store their findings."""
     ws = workspace()
     chosen = registry.select(_split(only))
     with progress_bar("detect", len(chosen), enabled=not json_out) as step:
-        result = run_detection(ws, engine=engine, only=_split(only), as_of=parse_as_of(as_of),
-                               subjects=_split(subject), progress=step)
+        result = run_detection(
+            ws,
+            engine=engine,
+            only=_split(only),
+            as_of=parse_as_of(as_of),
+            subjects=_split(subject),
+            progress=step,
+        )
     types = [ft for cls in chosen for ft in cls.finding_types]
     with ws.sessions() as session:
         records = list_findings(session, types=types)
@@ -54,13 +77,21 @@ def detect(
 
 
 def _run_json(result: RunResult) -> dict[str, Any]:
-    return {"id": result.run_id, "status": result.status, "engine": result.engine,
-            "as_of": result.as_of.isoformat(), "counts": result.counts, "errors": result.errors}
+    return {
+        "id": result.run_id,
+        "status": result.status,
+        "engine": result.engine,
+        "as_of": result.as_of.isoformat(),
+        "counts": result.counts,
+        "errors": result.errors,
+    }
 
 
 def _print_run(result: RunResult) -> None:
-    out.print(f"{t('run')} #{result.run_id} ({result.engine}, as of {result.as_of:%Y-%m-%d}): "
-              f"{result.status}")
+    out.print(
+        f"{t('run')} #{result.run_id} ({result.engine}, as of {result.as_of:%Y-%m-%d}): "
+        f"{result.status}"
+    )
     for detector_id, counts in result.counts.items():
         shown = ", ".join(f"{k} {v}" for k, v in counts.items())
         out.print(f"  {detector_id}: {shown}")
@@ -98,8 +129,9 @@ def findings(
     for key in ("type", "subject", "severity", "status", "responsible"):
         table.add_column(t(key))
     for r in records:
-        table.add_row(r["type"], r["subject"], r["severity"], r["status"],
-                      r["responsible_uscc"] or "")
+        table.add_row(
+            r["type"], r["subject"], r["severity"], r["status"], r["responsible_uscc"] or ""
+        )
     out.print(table)
 
 
@@ -119,7 +151,12 @@ def eval_(
     for column in ("type", "precision", "recall", "tp", "fp", "fn"):
         table.add_column(column)
     for name, s in [*scores["by_type"].items(), ("overall", scores["overall"])]:
-        table.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}",
-                      str(s["tp"]), str(s["fp"]), str(s["fn"]))
+        table.add_row(
+            name,
+            f"{s['precision']:.3f}",
+            f"{s['recall']:.3f}",
+            str(s["tp"]),
+            str(s["fp"]),
+            str(s["fn"]),
+        )
     out.print(table)
-

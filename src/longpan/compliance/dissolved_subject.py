@@ -43,9 +43,13 @@ class DissolvedSubject(Detector):
         gone = registry.filter(registry.status.isin(DISSOLVED_STATUSES))
         joined = active.join(gone, active.uscc == gone.uscc)
         return joined.select(
-            subject_licence=active.subject_licence, uscc=active.uscc,
-            unit_name=active.unit_name, nature=active.nature, approved_at=active.approved_at,
-            registry_name=gone.name, registry_status=gone.status,
+            subject_licence=active.subject_licence,
+            uscc=active.uscc,
+            unit_name=active.unit_name,
+            nature=active.nature,
+            approved_at=active.approved_at,
+            registry_name=gone.name,
+            registry_status=gone.status,
             registry_status_date=gone.status_date,
         )
 
@@ -56,9 +60,11 @@ class DissolvedSubject(Detector):
             return {}
         svc = ctx.table("icp_services")
         chosen = svc.filter(svc.subject_licence.isin(licences) & (svc.status == "active"))
-        rows = ctx.execute(chosen.select("subject_licence", "service_licence",
-                                         "service_type", "access_provider_uscc")
-                           .order_by("service_licence"))
+        rows = ctx.execute(
+            chosen.select(
+                "subject_licence", "service_licence", "service_type", "access_provider_uscc"
+            ).order_by("service_licence")
+        )
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             grouped[row["subject_licence"]].append(row)
@@ -78,8 +84,9 @@ class DissolvedSubject(Detector):
                 "status_date": row["registry_status_date"],
             },
             "active_services": [s["service_licence"] for s in services],
-            "access_providers": sorted({s["access_provider_uscc"] for s in services
-                                        if s["access_provider_uscc"]}),
+            "access_providers": sorted(
+                {s["access_provider_uscc"] for s in services if s["access_provider_uscc"]}
+            ),
         }
         return FindingDraft(
             type="dissolved_subject",

@@ -48,7 +48,8 @@ def parse_subject(value: str) -> Subject:
         if range_error is not None:
             raise range_error from None
         raise IdentifierError(
-            "subject", value,
+            "subject",
+            value,
             "not an ICP number, IP address or range, 统一社会信用代码 or domain",
         ) from None
 

@@ -54,7 +54,7 @@ class DetectionContext:
         return self.engine.table(dataset)
 
     def execute(self, expr: ir.Expr) -> list[dict[str, Any]]:
-        return self.engine.execute(expr).to_pylist()
+        return self.engine.rows(expr)
 
 
 class Detector(ABC):

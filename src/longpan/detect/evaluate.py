@@ -29,16 +29,20 @@ def read_truth(path: Path) -> set[tuple[str, str]]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in TRUTH_COLUMNS if c not in header]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", file=str(path), line=1,
-                         column=missing[0])
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}", file=str(path), line=1, column=missing[0]
+        )
     truth: set[tuple[str, str]] = set()
     for row in reader:
         finding_type = (row.get("finding_type") or "").strip()
         subject = (row.get("subject") or "").strip()
         if not finding_type or not subject:
-            raise InputError("finding_type and subject are both required", file=str(path),
-                             line=reader.line_num, column="finding_type" if not finding_type
-                             else "subject")
+            raise InputError(
+                "finding_type and subject are both required",
+                file=str(path),
+                line=reader.line_num,
+                column="finding_type" if not finding_type else "subject",
+            )
         truth.add((finding_type, canonical_subject(subject)))
     return truth
 

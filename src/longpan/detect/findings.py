@@ -62,5 +62,7 @@ def open_findings(session: Session) -> set[tuple[str, str]]:
 def summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Counts by (type, severity, status) for the findings summary table."""
     counts = Counter((r["type"], r["severity"], r["status"]) for r in records)
-    return [{"type": t, "severity": sev, "status": st, "count": n}
-            for (t, sev, st), n in sorted(counts.items())]
+    return [
+        {"type": t, "severity": sev, "status": st, "count": n}
+        for (t, sev, st), n in sorted(counts.items())
+    ]

@@ -79,8 +79,9 @@ def run_detection(
         if progress:
             progress(cls.id)
         try:
-            result.counts[cls.id] = _run_one(ws, cls, analytics, effective_as_of, snapshots,
-                                             wanted, run_id, started)
+            result.counts[cls.id] = _run_one(
+                ws, cls, analytics, effective_as_of, snapshots, wanted, run_id, started
+            )
         except LongpanError as exc:
             result.errors[cls.id] = str(exc)
     result.status = "failed" if result.errors else "succeeded"
@@ -109,8 +110,9 @@ def _run_one(
         raise DetectorError(f"{cls.id} raised {type(exc).__name__}: {exc}") from exc
     drafts = [_attributed(analytics, d, inputs) for d in drafts]
     with transaction(ws.sessions) as session:
-        return upsert_findings(session, detector, drafts, run_id=run_id, now=now,
-                               subjects=subjects, clock=ws.clock)
+        return upsert_findings(
+            session, detector, drafts, run_id=run_id, now=now, subjects=subjects, clock=ws.clock
+        )
 
 
 def _checked(
@@ -125,7 +127,9 @@ def _checked(
     return list(unique.values())
 
 
-def _attributed(engine: AnalyticsEngine, draft: FindingDraft, snaps: dict[str, str]) -> FindingDraft:
+def _attributed(
+    engine: AnalyticsEngine, draft: FindingDraft, snaps: dict[str, str]
+) -> FindingDraft:
     evidence = jsonable({**draft.evidence, "snapshots": snaps})
     responsible = draft.responsible_uscc
     if responsible is None:
@@ -143,9 +147,15 @@ def _open_run(
     started: datetime,
 ) -> int:
     with transaction(ws.sessions) as session:
-        run = DetectionRun(started_at=started, engine=engine, as_of=as_of, status="running",
-                           detectors=[c.id for c in chosen], counts={},
-                           lake_snapshots=snapshots)
+        run = DetectionRun(
+            started_at=started,
+            engine=engine,
+            as_of=as_of,
+            status="running",
+            detectors=[c.id for c in chosen],
+            counts={},
+            lake_snapshots=snapshots,
+        )
         session.add(run)
         session.flush()
         return run.id
@@ -158,7 +168,17 @@ def _close_run(ws: Workspace, result: RunResult, actor: str) -> None:
         run.finished_at = ws.clock()
         run.counts = result.counts
         run.error = "\n".join(f"{k}: {v}" for k, v in result.errors.items()) or None
-        audit(session, actor=actor, action=f"detection.{result.status}", clock=ws.clock,
-              object_type="detection_run", object_id=str(result.run_id),
-              details={"engine": result.engine, "as_of": result.as_of.isoformat(),
-                       "counts": result.counts, "errors": result.errors})
+        audit(
+            session,
+            actor=actor,
+            action=f"detection.{result.status}",
+            clock=ws.clock,
+            object_type="detection_run",
+            object_id=str(result.run_id),
+            details={
+                "engine": result.engine,
+                "as_of": result.as_of.isoformat(),
+                "counts": result.counts,
+                "errors": result.errors,
+            },
+        )

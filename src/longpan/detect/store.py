@@ -72,11 +72,20 @@ def upsert_findings(
 
 def _new_finding(detector: Detector, draft: FindingDraft, run_id: int, now: datetime) -> Finding:
     return Finding(
-        fingerprint=fingerprint(draft.type, draft.subject), type=draft.type,
-        severity=draft.severity, subject=draft.subject, evidence=draft.evidence,
-        detector=detector.id, detector_version=detector.version, status="open", observed=True,
-        responsible_uscc=draft.responsible_uscc, first_seen=now, last_seen=now,
-        first_run_id=run_id, last_run_id=run_id,
+        fingerprint=fingerprint(draft.type, draft.subject),
+        type=draft.type,
+        severity=draft.severity,
+        subject=draft.subject,
+        evidence=draft.evidence,
+        detector=detector.id,
+        detector_version=detector.version,
+        status="open",
+        observed=True,
+        responsible_uscc=draft.responsible_uscc,
+        first_seen=now,
+        last_seen=now,
+        first_run_id=run_id,
+        last_run_id=run_id,
     )
 
 
@@ -107,5 +116,11 @@ def _refresh(
 
 
 def _log(session: Session, action: str, finding_type: str, subject: str, clock: Clock) -> None:
-    audit(session, actor="system:detect", action=action, object_type="finding",
-          object_id=f"{finding_type}:{subject}", clock=clock)
+    audit(
+        session,
+        actor="system:detect",
+        action=action,
+        object_type="finding",
+        object_id=f"{finding_type}:{subject}",
+        clock=clock,
+    )

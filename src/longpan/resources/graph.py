@@ -31,14 +31,20 @@ def neighbourhood(engine: AnalyticsEngine, value: str) -> Graph:
 
 def _responsible(engine: AnalyticsEngine, uscc: str, reason: str) -> dict[str, Any]:
     org = q.one(engine, "organisations", "uscc", uscc)
-    return {"uscc": uscc, "name": org["name"] if org else None,
-            "roles": org["roles"] if org else [], "reason": reason}
+    return {
+        "uscc": uscc,
+        "name": org["name"] if org else None,
+        "roles": org["roles"] if org else [],
+        "reason": reason,
+    }
 
 
 def _subject_side(engine: AnalyticsEngine, licence: str) -> Graph:
     """An ICP subject filing with its registry entity and its services."""
     subject = q.one(engine, "icp_subjects", "subject_licence", licence)
-    entity = q.one(engine, "entities", "uscc", subject["uscc"]) if subject and subject["uscc"] else None
+    entity = (
+        q.one(engine, "entities", "uscc", subject["uscc"]) if subject and subject["uscc"] else None
+    )
     return {
         "icp_subject": subject,
         "entity": entity,
@@ -56,7 +62,8 @@ def _for_icp_service(engine: AnalyticsEngine, licence: str) -> Graph:
     graph["icp_service"] = service
     graph["access_provider"] = (
         q.one(engine, "organisations", "uscc", service["access_provider_uscc"])
-        if service and service["access_provider_uscc"] else None
+        if service and service["access_provider_uscc"]
+        else None
     )
     return graph
 
@@ -77,8 +84,9 @@ def _for_domain(engine: AnalyticsEngine, fqdn: str) -> Graph:
         "dns": q.many(engine, "dns_observations", "registered_domain", registered, "fqdn"),
         "web_crawls": q.many(engine, "web_crawls", "registered_domain", registered, "fetched_at"),
         "serving_ips": serving,
-        "ip_filings": {ip: q.filings_covering(engine, ids.IpRange.from_bounds(ip, ip))
-                       for ip in serving[:20]},
+        "ip_filings": {
+            ip: q.filings_covering(engine, ids.IpRange.from_bounds(ip, ip)) for ip in serving[:20]
+        },
     }
 
 
@@ -86,8 +94,11 @@ def _registrations(engine: AnalyticsEngine, domain: str) -> list[dict[str, Any]]
     """WHOIS/RDAP observations over time, with the registrar's country and licence."""
     regs = q.many(engine, "domain_registrations", "domain", domain, "observed_at")
     for reg in regs:
-        registrar = (q.one(engine, "registrars", "iana_id", reg["registrar_iana_id"])
-                     if reg["registrar_iana_id"] is not None else None)
+        registrar = (
+            q.one(engine, "registrars", "iana_id", reg["registrar_iana_id"])
+            if reg["registrar_iana_id"] is not None
+            else None
+        )
         reg["registrar_country"] = registrar["country"] if registrar else None
         reg["registrar_cn_licence"] = registrar["cn_licence"] if registrar else None
     return regs
@@ -116,8 +127,9 @@ def _for_uscc(engine: AnalyticsEngine, uscc: str) -> Graph:
         "organisation": q.one(engine, "organisations", "uscc", uscc),
         "entity": q.one(engine, "entities", "uscc", uscc),
         "icp_subjects": q.many(engine, "icp_subjects", "uscc", uscc, "subject_licence"),
-        "services_accessed": q.many(engine, "icp_services", "access_provider_uscc", uscc,
-                                    "service_licence"),
+        "services_accessed": q.many(
+            engine, "icp_services", "access_provider_uscc", uscc, "service_licence"
+        ),
         "ip_filings_reported": q.many(engine, "ip_filings", "reporter_uscc", uscc, "start_key"),
         "ip_filings_used": q.many(engine, "ip_filings", "user_uscc", uscc, "start_key"),
     }

@@ -57,11 +57,22 @@ class IngestErrors(InputError):
 
     def __init__(self, errors: list[InputError]) -> None:
         self.errors = errors
+        hint = "nothing was written (use --skip-bad to load the good rows)"
+        first = errors[0]
+        if len(errors) == 1:
+            super().__init__(
+                f"{first}; {hint}", file=first.file, line=first.line, column=first.column
+            )
+            return
         shown = "\n".join(str(e) for e in errors[:MAX_ERRORS_SHOWN])
         more = len(errors) - MAX_ERRORS_SHOWN
         tail = f"\n… and {more} more bad rows" if more > 0 else ""
-        hint = "\nnothing was written (use --skip-bad to load the good rows)"
-        super().__init__(f"{len(errors)} bad row(s):\n{shown}{tail}{hint}")
+        super().__init__(
+            f"{len(errors)} bad rows, {hint}:\n{shown}{tail}",
+            file=first.file,
+            line=first.line,
+            column=first.column,
+        )
 
     def _format(self) -> str:
         return self.message
@@ -129,8 +140,10 @@ def _commit(
 ) -> None:
     if not pending:
         return
-    writes = [PendingWrite(spec.dataset, v.table, digest, [path.name])
-              for spec, path, digest, v in pending]
+    writes = [
+        PendingWrite(spec.dataset, v.table, digest, [path.name])
+        for spec, path, digest, v in pending
+    ]
     snapshots: dict[str, Snapshot] = {}
     try:
         with transaction(ws.sessions) as session:
@@ -139,12 +152,25 @@ def _commit(
                     sync_organisations(session, checked.table, actor=actor, clock=ws.clock)
             snapshots = ws.lake.commit(writes)
             for spec, path, _digest, checked in pending:
-                report.tables.append(TableResult(
-                    spec.name, str(path), "written", checked.table.num_rows,
-                    len(checked.rejected), snapshots[spec.name].id,
-                ))
-            audit(session, actor=actor, action="lake.ingested", object_type="folder",
-                  object_id=report.folder, clock=ws.clock, details=_audit_details(report))
+                report.tables.append(
+                    TableResult(
+                        spec.name,
+                        str(path),
+                        "written",
+                        checked.table.num_rows,
+                        len(checked.rejected),
+                        snapshots[spec.name].id,
+                    )
+                )
+            audit(
+                session,
+                actor=actor,
+                action="lake.ingested",
+                object_type="folder",
+                object_id=report.folder,
+                clock=ws.clock,
+                details=_audit_details(report),
+            )
     except BaseException:
         ws.lake.uncommit(snapshots)  # the database refused: take the lake back too
         raise
@@ -169,6 +195,13 @@ def _write_rejects(ws: Workspace, pending: list[tuple[TableSpec, Path, str, Vali
             writer = csv.writer(out)
             writer.writerow(["_file", "_line", "_column", "_error", *header])
             for line, cells, error in checked.rejected:
-                writer.writerow([path.name, line, error.column, error.message,
-                                 *(cells.get(h, "") for h in header)])
+                writer.writerow(
+                    [
+                        path.name,
+                        line,
+                        error.column,
+                        error.message,
+                        *(cells.get(h, "") for h in header),
+                    ]
+                )
     return folder

@@ -17,7 +17,7 @@ Row = dict[str, Any]
 
 
 def rows(engine: AnalyticsEngine, expr: Any) -> list[Row]:
-    return engine.execute(expr).to_pylist()
+    return engine.rows(expr)
 
 
 def parents(fqdn: str) -> list[str]:
@@ -50,8 +50,14 @@ def one(engine: AnalyticsEngine, dataset: str, column: str, value: str) -> Row |
     return found[0] if found else None
 
 
-def many(engine: AnalyticsEngine, dataset: str, column: str, value: str,
-         order: str | None = None, limit: int = 200) -> list[Row]:
+def many(
+    engine: AnalyticsEngine,
+    dataset: str,
+    column: str,
+    value: str,
+    order: str | None = None,
+    limit: int = 200,
+) -> list[Row]:
     t = engine.table(dataset)
     expr = t.filter(t[column] == value)
     if order:

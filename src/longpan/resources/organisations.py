@@ -25,20 +25,37 @@ def sync_organisations(
         org = existing.get(row["uscc"])
         roles = sorted(set(row["roles"]))
         if org is None:
-            org = Organisation(uscc=row["uscc"], name=row["name"], created_at=now, updated_at=now,
-                               role_rows=[OrganisationRole(role=r) for r in roles])
+            org = Organisation(
+                uscc=row["uscc"],
+                name=row["name"],
+                created_at=now,
+                updated_at=now,
+                role_rows=[OrganisationRole(role=r) for r in roles],
+            )
             session.add(org)
             created += 1
-            audit(session, actor=actor, action="organisation.created", object_type="organisation",
-                  object_id=row["uscc"], details={"name": row["name"], "roles": roles},
-                  clock=clock)
+            audit(
+                session,
+                actor=actor,
+                action="organisation.created",
+                object_type="organisation",
+                object_id=row["uscc"],
+                details={"name": row["name"], "roles": roles},
+                clock=clock,
+            )
         elif org.name != row["name"] or org.roles != roles:
             before = {"name": org.name, "roles": org.roles}
             org.name = row["name"]
             org.role_rows = [OrganisationRole(role=r) for r in roles]
             org.updated_at = now
             updated += 1
-            audit(session, actor=actor, action="organisation.updated", object_type="organisation",
-                  object_id=row["uscc"], clock=clock,
-                  details={"before": before, "after": {"name": row["name"], "roles": roles}})
+            audit(
+                session,
+                actor=actor,
+                action="organisation.updated",
+                object_type="organisation",
+                object_id=row["uscc"],
+                clock=clock,
+                details={"before": before, "after": {"name": row["name"], "roles": roles}},
+            )
     return created, updated

@@ -180,8 +180,15 @@ WEB_CRAWLS = Dataset(
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        ORGANISATIONS, ENTITIES, ICP_SUBJECTS, ICP_SERVICES, REGISTRARS,
-        DOMAIN_REGISTRATIONS, IP_FILINGS, DNS_OBSERVATIONS, WEB_CRAWLS,
+        ORGANISATIONS,
+        ENTITIES,
+        ICP_SUBJECTS,
+        ICP_SERVICES,
+        REGISTRARS,
+        DOMAIN_REGISTRATIONS,
+        IP_FILINGS,
+        DNS_OBSERVATIONS,
+        WEB_CRAWLS,
     )
 }
 

@@ -54,6 +54,11 @@ class AnalyticsEngine:
             raise UpstreamError(f"{self.name} engine failed: {exc}") from exc
         return result if isinstance(result, pa.Table) else pa.table({"value": [result]})
 
+    def rows(self, expr: ir.Expr) -> list[dict[str, Any]]:
+        """Run ``expr`` and return its rows as dicts."""
+        result: list[dict[str, Any]] = self.execute(expr).to_pylist()
+        return result
+
     def scalar(self, expr: ir.Scalar) -> Any:
         try:
             return self.backend.execute(expr)

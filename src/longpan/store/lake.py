@@ -140,8 +140,11 @@ class Lake:
                     table = merge_log(write.dataset, self.read(write.dataset), table)
                 written.append(self._write_snapshot(write.dataset.name, snapshot_id, table))
                 snap = Snapshot(
-                    snapshot_id, self._clock().isoformat(), table.num_rows,
-                    write.source_sha256, write.sources,
+                    snapshot_id,
+                    self._clock().isoformat(),
+                    table.num_rows,
+                    write.source_sha256,
+                    write.sources,
                 )
                 catalog.setdefault(write.dataset.name, []).append(asdict(snap))
                 result[write.dataset.name] = snap
@@ -206,7 +209,9 @@ def conform(dataset: Dataset, table: pa.Table) -> pa.Table:
         try:
             col = col.cast(f.type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise InputError(f"dataset {dataset.name}: column {f.name} is not {f.type}: {exc}")
+            raise InputError(
+                f"dataset {dataset.name}: column {f.name} is not {f.type}: {exc}"
+            ) from None
         if not f.nullable and col.null_count:
             raise InputError(f"dataset {dataset.name}: column {f.name} has empty values")
         arrays.append(col)
@@ -239,4 +244,3 @@ def merge_log(dataset: Dataset, previous: pa.Table, new: pa.Table) -> pa.Table:
         return new
     keep = pc.invert(pc.is_in(key_strings(dataset, previous), value_set=key_strings(dataset, new)))
     return pa.concat_tables([previous.filter(keep), new], promote_options="permissive")
-

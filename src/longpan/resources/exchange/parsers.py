@@ -44,6 +44,8 @@ def integer(value: Any) -> int:
         raise ValueError(f"{value!r} is not an integer")
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # pandas writes integer columns with gaps as float64
     raw = str(value).strip()
     if not re.fullmatch(r"[+-]?\d+", raw):
         raise ValueError(f"{raw!r} is not an integer")

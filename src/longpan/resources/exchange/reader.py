@@ -40,7 +40,7 @@ def decode_utf8(path: Path, data: bytes) -> str:
     if not data.strip():
         raise InputError("file is empty; expected a header row", file=str(path), line=1, column="1")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         line_start = data.rfind(b"\n", 0, exc.start) + 1
@@ -48,8 +48,13 @@ def decode_utf8(path: Path, data: bytes) -> str:
         raise InputError(
             f"file is not UTF-8 ({_guess_encoding(data)}); convert it first, e.g. "
             f"iconv -f GB18030 -t UTF-8 {path.name} > {path.stem}.utf8.csv",
-            file=str(path), line=line, column=str(column),
+            file=str(path),
+            line=line,
+            column=str(column),
         ) from None
+    if not text.strip():
+        raise InputError("file is empty; expected a header row", file=str(path), line=1, column="1")
+    return text
 
 
 def _guess_encoding(data: bytes) -> str:
@@ -75,8 +80,9 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
                 rows.append((line, record))
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=str(path), line=reader.line_num,
-                         column="1") from None
+        raise InputError(
+            f"malformed CSV: {exc}", file=str(path), line=reader.line_num, column="1"
+        ) from None
     return RawTable(path, header, rows)
 
 
@@ -84,11 +90,16 @@ def _check_header(path: Path, header: list[str]) -> None:
     seen: set[str] = set()
     for index, name in enumerate(header, start=1):
         if not name:
-            raise InputError("header has an empty column name", file=str(path), line=1,
-                             column=str(index))
+            raise InputError(
+                "header has an empty column name", file=str(path), line=1, column=str(index)
+            )
         if name in seen:
-            raise InputError(f"header repeats column {name!r}", file=str(path), line=1,
-                             column=f"{index} ({name})")
+            raise InputError(
+                f"header repeats column {name!r}",
+                file=str(path),
+                line=1,
+                column=f"{index} ({name})",
+            )
         seen.add(name)
 
 
@@ -97,20 +108,25 @@ def _check_width(path: Path, line: int, header: list[str], record: list[str]) ->
         column = min(len(record), len(header)) + 1
         raise InputError(
             f"row has {len(record)} fields but the header has {len(header)}",
-            file=str(path), line=line, column=str(column),
+            file=str(path),
+            line=line,
+            column=str(column),
         )
 
 
 def _read_parquet(path: Path, data: bytes) -> RawTable:
     if not data:
-        raise InputError("file is empty; expected a Parquet file", file=str(path), line=1,
-                         column="1")
+        raise InputError(
+            "file is empty; expected a Parquet file", file=str(path), line=1, column="1"
+        )
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
         raise InputError(
             f"not a readable Parquet file (truncated or corrupted: {exc})",
-            file=str(path), line=1, column="1",
+            file=str(path),
+            line=1,
+            column="1",
         ) from None
     header = list(table.column_names)
     _check_header(path, header)

@@ -33,7 +33,9 @@ def check_columns(spec: TableSpec, raw: RawTable) -> None:
         raise InputError(
             f"missing required column(s) {', '.join(missing)}; "
             f"table {spec.name} needs: {', '.join(spec.required_columns)}",
-            file=str(raw.path), line=1, column=missing[0],
+            file=str(raw.path),
+            line=1,
+            column=missing[0],
         )
 
 
@@ -51,7 +53,9 @@ def validate(spec: TableSpec, raw: RawTable) -> Validated:
             _check_key(spec, row, line, seen_keys)
         except _CellError as exc:
             error = InputError(
-                exc.reason, file=str(raw.path), line=line,
+                exc.reason,
+                file=str(raw.path),
+                line=line,
                 column=f"{positions[exc.column]} ({exc.column})",
             )
             result.errors.append(error)
@@ -72,8 +76,9 @@ class _CellError(Exception):
 def _parse_row(spec: TableSpec, cells: dict[str, Any], extras: list[str]) -> Row:
     row: Row = {}
     for field in spec.fields:
-        row[field.name] = _parse_cell(spec, field.name, field.parse, field.required,
-                                      cells[field.name])
+        row[field.name] = _parse_cell(
+            spec, field.name, field.parse, field.required, cells[field.name]
+        )
     for rule in spec.rules:
         problem = rule(row)
         if problem is not None:

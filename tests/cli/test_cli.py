@@ -1,0 +1,116 @@
+"""The command line, as a user runs it: exit codes, JSON shapes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from longpan.cli.app import app
+from tests.conftest import DATA, EXAMPLE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LONGPAN_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_ingest_detect_findings_eval(home: Path) -> None:
+    assert run("init").exit_code == 0
+    ingested = run("ingest", str(EXAMPLE), "--json")
+    assert ingested.exit_code == 0, ingested.output
+    assert json.loads(ingested.stdout)["changed"] is True
+    assert json.loads(run("ingest", str(EXAMPLE), "--json").stdout)["changed"] is False
+
+    detected = run("detect", "--json", "--only", "dissolved_subject")
+    assert detected.exit_code == 0, detected.output
+    body = json.loads(detected.stdout)
+    assert body["run"]["status"] == "succeeded" and body["findings"]
+
+    listed = json.loads(run("findings", "--json", "--status", "open").stdout)
+    keys = {"type", "subject", "severity", "status", "responsible_uscc", "first_seen",
+            "last_seen", "evidence"}
+    assert listed and all(keys <= set(r) for r in listed)
+    assert json.loads(run("findings", "--json", "--type", "nothing_like_this").stdout) == []
+
+    scores = json.loads(run("eval", str(EXAMPLE / "truth.csv"), "--json").stdout)
+    assert scores["by_type"]["dissolved_subject"] == {
+        "precision": 1.0, "recall": 1.0, "tp": 3, "fp": 0, "fn": 0}
+    assert set(scores["overall"]) == {"precision", "recall", "tp", "fp", "fn"}
+
+
+def test_eval_counts_misses_and_false_alarms(home: Path, tmp_path: Path) -> None:
+    run("ingest", str(EXAMPLE))
+    run("detect")
+    truth = tmp_path / "truth.csv"
+    truth.write_text(
+        "finding_type,subject\n"
+        "dissolved_subject,苏ICP备16078901号\n"  # a real one
+        "dissolved_subject,苏ICP备 1234 5678号\n"  # not found: a miss (full-width/space folded)
+        "expired_domain,example.com\n",  # a type nothing detects yet
+        "utf-8",
+    )
+    scores = json.loads(run("eval", str(truth), "--json").stdout)
+    dissolved = scores["by_type"]["dissolved_subject"]
+    assert (dissolved["tp"], dissolved["fp"], dissolved["fn"]) == (1, 2, 1)
+    assert scores["by_type"]["expired_domain"]["recall"] == 0.0
+
+
+def test_show_prints_the_neighbourhood(home: Path) -> None:
+    run("ingest", str(EXAMPLE))
+    graph = json.loads(run("show", "苏ICP备16078901号", "--json").stdout)
+    assert graph["kind"] == "icp_subject"
+    assert graph["entity"]["status"] == "注销"
+    assert graph["responsible"]["uscc"]
+    human = run("show", "苏ICP备16078901号")
+    flat = re.sub(r"[\s│├└─]", "", human.stdout)  # undo the tree's wrapping at 80 columns
+    assert human.exit_code == 0 and "status=注销" in flat
+
+
+@pytest.mark.parametrize("case", ["gbk_encoding", "missing_column", "truncated_parquet"])
+def test_bad_input_exits_2_with_one_clear_line(home: Path, case: str) -> None:
+    result = run("ingest", str(DATA / "bad" / case))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    expected = dict(line.split("=", 1) for line in
+                    (DATA / "bad" / case / "expected.txt").read_text("utf-8").split())
+    assert expected["file"] in result.stderr and f"line {expected['line']}" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["detect", "--only", "no_such_type"],
+    ["detect", "--engine", "oracle"],
+    ["findings", "--status", "bogus"],
+    ["show", "not a subject!"],
+    ["eval", "/nonexistent/truth.csv"],
+    ["ingest", "/nonexistent/folder"],
+])
+def test_user_mistakes_exit_2(home: Path, args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_installed_entry_point_runs(tmp_path: Path) -> None:
+    """The real `longpan` executable, as a subprocess: bad input → exit 2, no traceback."""
+    exe = Path(sys.executable).with_name("longpan")
+    env = {**os.environ, "LONGPAN_HOME": str(tmp_path)}
+    done = subprocess.run([str(exe), "ingest", str(DATA / "bad" / "empty_file")], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "entities.csv, line 1, column 1" in done.stderr and "Traceback" not in done.stderr
