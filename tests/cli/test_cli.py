@@ -42,14 +42,27 @@ def test_ingest_detect_findings_eval(home: Path) -> None:
     assert body["run"]["status"] == "succeeded" and body["findings"]
 
     listed = json.loads(run("findings", "--json", "--status", "open").stdout)
-    keys = {"type", "subject", "severity", "status", "responsible_uscc", "first_seen",
-            "last_seen", "evidence"}
+    keys = {
+        "type",
+        "subject",
+        "severity",
+        "status",
+        "responsible_uscc",
+        "first_seen",
+        "last_seen",
+        "evidence",
+    }
     assert listed and all(keys <= set(r) for r in listed)
     assert json.loads(run("findings", "--json", "--type", "nothing_like_this").stdout) == []
 
     scores = json.loads(run("eval", str(EXAMPLE / "truth.csv"), "--json").stdout)
     assert scores["by_type"]["dissolved_subject"] == {
-        "precision": 1.0, "recall": 1.0, "tp": 3, "fp": 0, "fn": 0}
+        "precision": 1.0,
+        "recall": 1.0,
+        "tp": 3,
+        "fp": 0,
+        "fn": 0,
+    }
     assert set(scores["overall"]) == {"precision", "recall", "tp", "fp", "fn"}
 
 
@@ -86,19 +99,24 @@ def test_bad_input_exits_2_with_one_clear_line(home: Path, case: str) -> None:
     result = run("ingest", str(DATA / "bad" / case))
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    expected = dict(line.split("=", 1) for line in
-                    (DATA / "bad" / case / "expected.txt").read_text("utf-8").split())
+    expected = dict(
+        line.split("=", 1)
+        for line in (DATA / "bad" / case / "expected.txt").read_text("utf-8").split()
+    )
     assert expected["file"] in result.stderr and f"line {expected['line']}" in result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["detect", "--only", "no_such_type"],
-    ["detect", "--engine", "oracle"],
-    ["findings", "--status", "bogus"],
-    ["show", "not a subject!"],
-    ["eval", "/nonexistent/truth.csv"],
-    ["ingest", "/nonexistent/folder"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["detect", "--only", "no_such_type"],
+        ["detect", "--engine", "oracle"],
+        ["findings", "--status", "bogus"],
+        ["show", "not a subject!"],
+        ["eval", "/nonexistent/truth.csv"],
+        ["ingest", "/nonexistent/folder"],
+    ],
+)
 def test_user_mistakes_exit_2(home: Path, args: list[str]) -> None:
     result = run(*args)
     assert result.exit_code == 2, result.output
@@ -110,7 +128,13 @@ def test_installed_entry_point_runs(tmp_path: Path) -> None:
     """The real `longpan` executable, as a subprocess: bad input → exit 2, no traceback."""
     exe = Path(sys.executable).with_name("longpan")
     env = {**os.environ, "LONGPAN_HOME": str(tmp_path)}
-    done = subprocess.run([str(exe), "ingest", str(DATA / "bad" / "empty_file")], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(exe), "ingest", str(DATA / "bad" / "empty_file")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2
     assert "entities.csv, line 1, column 1" in done.stderr and "Traceback" not in done.stderr

@@ -29,9 +29,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnalyticsEngine
 
 
 def _active_website() -> dict[str, str]:
-    return next(s for s in _rows("icp_services")
-                if s["status"] == "active" and s["service_type"] == "website"
-                and s["access_provider_uscc"])
+    return next(
+        s
+        for s in _rows("icp_services")
+        if s["status"] == "active" and s["service_type"] == "website" and s["access_provider_uscc"]
+    )
 
 
 def test_service_licence_is_attributed_to_its_access_provider(engine: AnalyticsEngine) -> None:
@@ -54,9 +56,13 @@ def test_domain_and_subdomain_follow_the_filing(engine: AnalyticsEngine) -> None
 
 def test_ip_is_attributed_to_the_narrowest_filing_reporter(engine: AnalyticsEngine) -> None:
     filings = [f for f in _rows("ip_filings") if ":" not in f["start_ip"]]
-    narrowest = min(filings, key=lambda f: sum(
-        int(a) << (8 * (3 - i)) for i, a in enumerate(f["end_ip"].split("."))) - sum(
-        int(a) << (8 * (3 - i)) for i, a in enumerate(f["start_ip"].split("."))))
+    narrowest = min(
+        filings,
+        key=lambda f: (
+            sum(int(a) << (8 * (3 - i)) for i, a in enumerate(f["end_ip"].split(".")))
+            - sum(int(a) << (8 * (3 - i)) for i, a in enumerate(f["start_ip"].split(".")))
+        ),
+    )
     found = attribute(engine, narrowest["start_ip"])
     assert found is not None and found.uscc == narrowest["reporter_uscc"]
     graph = neighbourhood(engine, f"{narrowest['start_ip']}-{narrowest['end_ip']}")

@@ -131,3 +131,27 @@ def test_a_folder_without_tables_is_refused(sqlite_ws: Workspace, tmp_path: Path
     (tmp_path / "notes.txt").write_text("hello", "utf-8")
     with pytest.raises(InputError, match="no exchange-format tables"):
         ingest_folder(sqlite_ws, tmp_path)
+
+
+def test_organisation_changes_are_synchronised_and_audited(ws: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "orgs"
+    folder.mkdir()
+    lines = (EXAMPLE / "organisations.csv").read_text("utf-8").splitlines()
+    (folder / "organisations.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    ingest_folder(ws, folder)
+    header = lines[0].split(",")
+    first = next(csv.DictReader(lines))
+    first["roles"] = f"{first['roles']};key_unit"  # keep the old role, add one
+    first["name"] = first["name"] + "（更名）"
+    with open(folder / "organisations.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerows([first, *list(csv.DictReader(lines))[1:]])
+    ingest_folder(ws, folder)
+    with ws.sessions() as session:
+        org = session.scalars(select(Organisation).where(Organisation.uscc == first["uscc"])).one()
+        updates = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "organisation.updated")
+        ).all()
+    assert "key_unit" in org.roles and len(org.roles) == 2 and org.name.endswith("（更名）")
+    assert [u.object_id for u in updates] == [first["uscc"]]

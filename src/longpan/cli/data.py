@@ -101,10 +101,12 @@ def _tree(label: str, graph: dict[str, Any]) -> Tree:
     tree = Tree(Text(label, style="bold"))
     responsible = graph.get("responsible")
     if responsible:
-        tree.add(Text(
-            f"{t('responsible')}: {responsible['uscc']} {responsible['name'] or ''} "
-            f"— {responsible['reason']}"
-        ))
+        tree.add(
+            Text(
+                f"{t('responsible')}: {responsible['uscc']} {responsible['name'] or ''} "
+                f"— {responsible['reason']}"
+            )
+        )
     for key, value in graph.items():
         if key in ("subject", "kind", "responsible") or value in (None, [], {}):
             continue

@@ -66,8 +66,10 @@ def run_detection(
     subjects: list[str] | None = None,
     actor: str = "system:cli",
     progress: Progress | None = None,
+    detectors: list[type[Detector]] | None = None,
 ) -> RunResult:
-    chosen = registry.select(only)
+    """Run the registered detectors (or ``detectors``, when given) and store findings."""
+    chosen = detectors if detectors is not None else registry.select(only)
     analytics = ws.analytics(engine)
     started = ws.clock()
     effective_as_of = as_utc(as_of) if as_of else (data_as_of(analytics) or started)

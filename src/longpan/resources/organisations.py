@@ -46,7 +46,7 @@ def sync_organisations(
         elif org.name != row["name"] or org.roles != roles:
             before = {"name": org.name, "roles": org.roles}
             org.name = row["name"]
-            org.role_rows = [OrganisationRole(role=r) for r in roles]
+            _set_roles(org, roles)
             org.updated_at = now
             updated += 1
             audit(
@@ -59,3 +59,10 @@ def sync_organisations(
                 details={"before": before, "after": {"name": row["name"], "roles": roles}},
             )
     return created, updated
+
+
+def _set_roles(org: Organisation, roles: list[str]) -> None:
+    """Change the role rows in place (re-adding an unchanged role would clash on its key)."""
+    for row in [r for r in org.role_rows if r.role not in roles]:
+        org.role_rows.remove(row)
+    org.role_rows.extend(OrganisationRole(role=r) for r in roles if r not in org.roles)
