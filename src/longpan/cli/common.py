@@ -84,7 +84,7 @@ def progress_bar(
     description: str, total: int, enabled: bool = True
 ) -> Iterator[Callable[[str], None]]:
     """A progress bar on stderr; yields a callback to call as each item starts."""
-    if not enabled:
+    if not (enabled and err.is_terminal):  # no bar in pipes, logs and CI
         yield lambda _item: None
         return
     with Progress(
