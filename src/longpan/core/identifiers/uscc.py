@@ -21,8 +21,8 @@ LENGTH = 18
 #: The 31-character alphabet; a character's index is its value in the final check.
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-_CHECK_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _NEVER_USED = "IOZSV"
 
 #: Registration authority -> (name, {type code: type name}), GB 32100-2015 table A.1
@@ -101,7 +101,7 @@ def org_code_check_digit(first8: str) -> str:
     """GB 11714 check digit for the 8-character organisation-code body ('0'-'9' or 'X')."""
     if len(first8) != 8:
         raise ValueError(f"organisation-code body must have 8 characters, got {len(first8)}")
-    total = sum(_org_char_value(ch) * w for ch, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    total = sum(_org_char_value(ch) * w for ch, w in zip(first8, ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     if check == 10:
         return "X"
@@ -115,7 +115,7 @@ def uscc_check_char(first17: str) -> str:
     if len(first17) != LENGTH - 1:
         raise ValueError(f"expected 17 characters, got {len(first17)}")
     try:
-        total = sum(_VALUE[ch] * w for ch, w in zip(first17, _CHECK_WEIGHTS, strict=True))
+        total = sum(_VALUE[ch] * w for ch, w in zip(first17, CHECK_WEIGHTS, strict=True))
     except KeyError as exc:
         raise ValueError(f"character {exc.args[0]!r} is not in the USCC alphabet") from None
     return ALPHABET[(31 - total % 31) % 31]
