@@ -78,3 +78,17 @@ def test_contract_check_catches_missing_declarations() -> None:
 def test_missing_extra_names_the_pip_line() -> None:
     with pytest.raises(MissingExtraError, match=r"pip install 'longpan\[spark\]'"):
         require("spark", "longpan_no_such_module")
+
+
+def test_thresholds_come_from_settings(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.conftest import make_workspace
+
+    assert isinstance(tmp_path, Path)
+    ws = make_workspace(tmp_path / "a", detectors={"no_such_detector": {}})
+    with pytest.raises(ConfigError, match="unknown detector"):
+        run_detection(ws)
+    ws = make_workspace(tmp_path / "b", detectors={"dissolved_subject": {"bogus": 1}})
+    with pytest.raises(ConfigError, match="invalid parameters"):
+        run_detection(ws)

@@ -132,3 +132,13 @@ def test_bad_options_are_refused() -> None:
         make_config("huge", 1)
     with pytest.raises(InputError, match="--rate"):
         make_config("tiny", 1, rates={"nonsense": 0.1})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 99])
+def test_every_seed_ingests_cleanly(seed: int, tmp_path: Path) -> None:
+    """Validation at ingest is the independent check of what the generator writes."""
+    generate(make_config("tiny", seed), tmp_path / "p")
+    ws = make_workspace(tmp_path / "home")
+    report = ingest_folder(ws, tmp_path / "p")
+    assert all(t.rejected == 0 for t in report.tables)
+    ws.close()

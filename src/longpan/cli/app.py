@@ -25,3 +25,7 @@ app.command()(demo.demo)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from longpan.core.errors import ConfigError
@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     lang: Literal["zh", "en"] = "zh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # Detector thresholds, by detector id: {"shell_website": {"days": 45}} (JSON in the env).
+    detectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

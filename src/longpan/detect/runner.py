@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from longpan.core.clock import as_utc
-from longpan.core.errors import DetectorError, LongpanError
+from longpan.core.errors import ConfigError, DetectorError, LongpanError
 from longpan.detect import registry
 from longpan.detect.base import DetectionContext, Detector, FindingDraft
 from longpan.detect.store import jsonable, upsert_findings
@@ -70,6 +70,7 @@ def run_detection(
 ) -> RunResult:
     """Run the registered detectors (or ``detectors``, when given) and store findings."""
     chosen = detectors if detectors is not None else registry.select(only)
+    _check_params(ws)
     analytics = ws.analytics(engine)
     started = ws.clock()
     effective_as_of = as_utc(as_of) if as_of else (data_as_of(analytics) or started)
@@ -101,7 +102,7 @@ def _run_one(
     run_id: int,
     now: datetime,
 ) -> dict[str, int]:
-    detector = cls()
+    detector = cls(ws.settings.detectors.get(cls.id, {}))
     inputs = {d: snapshots[d] for d in cls.inputs if d in snapshots}
     ctx = DetectionContext(analytics, as_of, cls.inputs, inputs, subjects)
     try:
@@ -184,3 +185,15 @@ def _close_run(ws: Workspace, result: RunResult, actor: str) -> None:
                 "errors": result.errors,
             },
         )
+
+
+def _check_params(ws: Workspace) -> None:
+    """LONGPAN_DETECTORS may only name registered detectors, with valid parameters."""
+    known = registry.detectors()
+    for detector_id, params in ws.settings.detectors.items():
+        if detector_id not in known:
+            raise ConfigError(
+                f"LONGPAN_DETECTORS names unknown detector {detector_id!r}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        known[detector_id](params)  # raises ConfigError for a bad parameter

@@ -13,7 +13,8 @@ from datetime import date, timedelta
 import numpy as np
 from pypinyin import Style, lazy_pinyin
 
-from longpan.core.identifiers import canonical_domain, registered_domain
+from longpan.core.errors import IdentifierError
+from longpan.core.identifiers import canonical_domain, registered_domain, to_unicode
 from longpan.synth import reference as ref
 from longpan.synth.inject import Province
 from longpan.synth.universe import DomainRecord, Whois, at
@@ -26,7 +27,8 @@ Method = Callable[[str, str, str, np.random.Generator], str | None]
 
 
 def _split(domain: str) -> tuple[str, str]:
-    label, _, suffix = domain.partition(".")
+    """First label (in Unicode, so that edits stay valid IDN) and the rest."""
+    label, _, suffix = to_unicode(domain).partition(".")
     return label, suffix
 
 
@@ -137,9 +139,12 @@ def _make(p: Province, protected: list[tuple[str, str]], method: str) -> tuple[s
         target, owner = protected[int(p.rng.integers(0, len(protected)))]
         tld = _split(target)[1]
         candidate = METHODS[method](target, owner, tld, p.rng)
-        if candidate is None:
+        if candidate is None or tld.endswith(("gov.cn", "edu.cn")):
+            continue  # nobody but the government and schools can register those
+        try:
+            domain = canonical_domain(candidate)
+        except IdentifierError:
             continue
-        domain = canonical_domain(candidate)
         if (
             registered_domain(domain) == domain
             and domain not in p.universe.by_domain

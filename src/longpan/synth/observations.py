@@ -174,6 +174,7 @@ def _own_dns(p: Province) -> pa.Table:
             continue
         last = datetime.combine(record.resolves_until, datetime.min.time()) + timedelta(hours=9)
         first = datetime.combine(record.first_seen or p.cfg.as_of, datetime.min.time())
+        first = min(first, last - timedelta(days=1))  # a site that died young
         names = [record.domain, *record.extra_names]
         if not record.cname:
             names.append(f"www.{record.domain}")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from longpan.core.identifiers import canonical_domain
+from longpan.core.identifiers import canonical_domain, to_unicode
 from longpan.synth import reference as ref
 from longpan.synth.model import SynthConfig
 from longpan.synth.network import AccessProvider, IpFiling, Network, take_addresses
@@ -261,11 +261,11 @@ def _tld(subjects: Subjects, row: int, draws: _Draws) -> str:
 
 def _unique(out: Services, domain: str) -> str:
     """``domain`` (canonical: lowercase ASCII or A-labels) made unique with a number."""
-    label, _, suffix = domain.partition(".")
+    label, _, suffix = to_unicode(domain).partition(".")
     n = 2
     candidate = domain
     while candidate in out.taken_domains:
-        candidate = f"{label}{n}.{suffix}"
+        candidate = canonical_domain(f"{label}{n}.{suffix}")  # valid IDN after the edit
         n += 1
     out.taken_domains.add(candidate)
     return candidate
