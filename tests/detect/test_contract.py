@@ -41,6 +41,7 @@ def test_output_honours_the_contract(cls: type[Detector], engine_name: str, tmp_
         datetime(2024, 12, 31, tzinfo=UTC),
         cls.inputs,
         ws.lake.current_snapshots(),
+        references=cls.references,
     )
     detector = cls()
     drafts = list(detector.detect(ctx))

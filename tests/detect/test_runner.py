@@ -36,12 +36,12 @@ def _set_entity_status(folder: Path, uscc: str, status: str) -> None:
 
 def _by_subject(ws: Workspace) -> dict[str, dict[str, object]]:
     with ws.sessions() as session:
-        return {r["subject"]: r for r in list_findings(session)}
+        return {r["subject"]: r for r in list_findings(session, types=["dissolved_subject"])}
 
 
 def test_detect_finds_the_planted_dissolved_subjects(ws: Workspace) -> None:
     ingest_folder(ws, EXAMPLE)
-    result = run_detection(ws)
+    result = run_detection(ws, only=["dissolved_subject"])
     assert result.status == "succeeded"
     found = _by_subject(ws)
     assert set(found) == _truth(EXAMPLE)
@@ -55,9 +55,9 @@ def test_detect_finds_the_planted_dissolved_subjects(ws: Workspace) -> None:
 
 def test_lifecycle_refresh_not_observed_reobserved(ws: Workspace, example_copy: Path) -> None:
     ingest_folder(ws, example_copy)
-    run_detection(ws)
+    run_detection(ws, only=["dissolved_subject"])
     first = _by_subject(ws)
-    again = run_detection(ws)
+    again = run_detection(ws, only=["dissolved_subject"])
     assert again.counts["dissolved_subject"]["new"] == 0
     assert again.counts["dissolved_subject"]["refreshed"] == len(first)
     refreshed = _by_subject(ws)
@@ -70,7 +70,7 @@ def test_lifecycle_refresh_not_observed_reobserved(ws: Workspace, example_copy: 
     uscc = str(first[subject]["evidence"]["uscc"])  # type: ignore[index]
     _set_entity_status(example_copy, uscc, "存续")  # the registry is corrected
     ingest_folder(ws, example_copy)
-    result = run_detection(ws)
+    result = run_detection(ws, only=["dissolved_subject"])
     assert result.counts["dissolved_subject"]["not_observed"] == 1
     after = _by_subject(ws)
     assert set(after) == set(first)  # nothing deleted
@@ -79,14 +79,14 @@ def test_lifecycle_refresh_not_observed_reobserved(ws: Workspace, example_copy: 
 
     _set_entity_status(example_copy, uscc, "注销")
     ingest_folder(ws, example_copy)
-    result = run_detection(ws)
+    result = run_detection(ws, only=["dissolved_subject"])
     assert result.counts["dissolved_subject"]["reobserved"] == 1
     assert _by_subject(ws)[subject]["status"] == "open"
 
 
 def test_runs_and_transitions_are_recorded(sqlite_ws: Workspace) -> None:
     ingest_folder(sqlite_ws, EXAMPLE)
-    result = run_detection(sqlite_ws)
+    result = run_detection(sqlite_ws, only=["dissolved_subject"])
     with sqlite_ws.sessions() as session:
         run = session.get_one(DetectionRun, result.run_id)
         actions = session.scalars(select(AuditEntry.action)).all()
@@ -113,9 +113,9 @@ def test_as_of_defaults_to_the_latest_observation(sqlite_ws: Workspace) -> None:
 
 def test_subject_recheck_touches_only_that_subject(sqlite_ws: Workspace) -> None:
     ingest_folder(sqlite_ws, EXAMPLE)
-    run_detection(sqlite_ws)
+    run_detection(sqlite_ws, only=["dissolved_subject"])
     subject = sorted(_truth(EXAMPLE))[0]
-    result = run_detection(sqlite_ws, subjects=[subject])
+    result = run_detection(sqlite_ws, only=["dissolved_subject"], subjects=[subject])
     assert result.counts["dissolved_subject"] == {
         "found": 1,
         "new": 0,

@@ -10,7 +10,7 @@ import pytest
 
 from longpan.core.errors import InputError
 from longpan.store.datasets import DNS_OBSERVATIONS, ENTITIES
-from longpan.store.lake import Lake, PendingWrite, conform
+from longpan.store.lake import Column, Lake, PendingWrite, conform
 
 
 def _entities(*rows: tuple[str, str]) -> pa.Table:
@@ -38,6 +38,7 @@ def _dns(*rows: tuple[str, str, int]) -> pa.Table:
             "last_seen": [ts] * len(rows),
             "count": [r[2] for r in rows],
             "registered_domain": [r[0] for r in rows],
+            "value_key": pa.array([None] * len(rows), pa.string()),
         }
     )
 
@@ -102,3 +103,21 @@ def test_conform_checks_types_nulls_and_keys() -> None:
     conformed = conform(ENTITIES, extra)
     assert conformed.schema.field("remark").type == pa.string()  # extra columns kept
     assert conformed.column("remark").to_pylist() == ["7"]
+
+
+def test_snapshots_of_an_older_schema_are_refused_and_rebuilt(tmp_path: Path) -> None:
+    import dataclasses
+
+    from longpan.core.errors import ConfigError
+    from longpan.store.engine import connect
+
+    lake = Lake(tmp_path)
+    lake.commit([PendingWrite(ENTITIES, _entities(("A", "存续")), "h1", ["entities.csv"])])
+    assert lake.has_source(ENTITIES, "h1")
+    grown = dataclasses.replace(ENTITIES, columns=(*ENTITIES.columns, Column("extra", pa.string())))
+    assert grown.fingerprint != ENTITIES.fingerprint
+    assert not lake.has_source(grown, "h1")  # the same file may be ingested again
+    with pytest.raises(ConfigError, match="older version"):
+        lake.check_current(grown)
+    engine = connect("duckdb", lake)
+    assert engine.table("entities").count().execute() == 1  # current schema: fine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from longpan.cli import data, demo, detection, synth
+from longpan.cli import data, demo, detection, report, synth
 
 app = typer.Typer(
     name="longpan",
@@ -19,6 +19,7 @@ app.command()(detection.detect)
 app.command()(detection.findings)
 app.command("eval")(detection.eval_)
 app.command()(data.show)
+app.command()(report.report)
 app.command()(synth.synth)
 app.command()(demo.demo)
 

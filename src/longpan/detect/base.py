@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from longpan.core.errors import ConfigError, DetectorError
+from longpan.resources.reference import REFERENCES, reference_table
 from longpan.store.engine import AnalyticsEngine
 from longpan.store.models import SEVERITIES
 
@@ -45,6 +46,7 @@ class DetectionContext:
     inputs: tuple[str, ...]
     snapshots: dict[str, str] = field(default_factory=dict)
     subjects: frozenset[str] | None = None  # when set, re-check only these subjects
+    references: tuple[str, ...] = ()
 
     def table(self, dataset: str) -> ir.Table:
         if dataset not in self.inputs:
@@ -52,6 +54,15 @@ class DetectionContext:
                 f"dataset {dataset!r} is not among the detector's declared inputs {self.inputs}"
             )
         return self.engine.table(dataset)
+
+    def reference(self, name: str) -> ir.Table:
+        """A declared reference table (resources/reference.py) on this engine."""
+        if name not in self.references:
+            raise DetectorError(
+                f"reference {name!r} is not among the detector's declared references "
+                f"{self.references}"
+            )
+        return self.engine.memtable(f"reference:{name}", lambda: reference_table(name))
 
     def execute(self, expr: ir.Expr) -> list[dict[str, Any]]:
         return self.engine.rows(expr)
@@ -64,6 +75,7 @@ class Detector(ABC):
     description: ClassVar[str]
     inputs: ClassVar[tuple[str, ...]]
     finding_types: ClassVar[tuple[str, ...]]
+    references: ClassVar[tuple[str, ...]] = ()  # reference tables it reads, if any
     Params: ClassVar[type[BaseModel]] = NoParams
 
     def __init__(self, params: BaseModel | Mapping[str, Any] | None = None) -> None:
@@ -90,6 +102,9 @@ class Detector(ABC):
         unknown = [d for d in cls.inputs if d not in DATASETS]
         if unknown:
             raise DetectorError(f"{cls.id}: unknown input datasets {unknown}")
+        unknown = [r for r in cls.references if r not in REFERENCES]
+        if unknown:
+            raise DetectorError(f"{cls.id}: unknown reference tables {unknown}")
         if not issubclass(cls.Params, BaseModel):
             raise DetectorError(f"{cls.id}: Params must be a pydantic model")
 

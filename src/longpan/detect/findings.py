@@ -39,8 +39,9 @@ def list_findings(
     """Findings ordered by type and subject, optionally filtered."""
     for status in statuses or []:
         if status not in FINDING_STATUSES:
-            raise InputError(f"--status: unknown status {status!r}; known: "
-                             f"{', '.join(FINDING_STATUSES)}")
+            raise InputError(
+                f"--status: unknown status {status!r}; known: {', '.join(FINDING_STATUSES)}"
+            )
     query = select(Finding).order_by(Finding.type, Finding.subject)
     if types:
         query = query.where(Finding.type.in_(types))

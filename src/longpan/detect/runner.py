@@ -104,7 +104,7 @@ def _run_one(
 ) -> dict[str, int]:
     detector = cls(ws.settings.detectors.get(cls.id, {}))
     inputs = {d: snapshots[d] for d in cls.inputs if d in snapshots}
-    ctx = DetectionContext(analytics, as_of, cls.inputs, inputs, subjects)
+    ctx = DetectionContext(analytics, as_of, cls.inputs, inputs, subjects, cls.references)
     try:
         drafts = _checked(detector, detector.detect(ctx), subjects)
     except LongpanError:

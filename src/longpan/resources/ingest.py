@@ -5,24 +5,30 @@ writes nothing if any row is bad; --skip-bad writes the good rows and puts the b
 in a rejects file. Whole-file problems (encoding, header, unreadable file) always stop
 the ingest. A file whose bytes were already ingested is skipped, so re-ingesting the
 same folder is a no-op. Organisations are also synchronised into the database.
+
+Files are checked in batches (``exchange/fast.py``): the good rows stream to Parquet
+files in the lake's staging folder and are moved into the new snapshots on commit, so
+a file of tens of millions of rows is never held in memory.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import pyarrow.parquet as pq
+
 from longpan.core.errors import InputError
-from longpan.resources.exchange.reader import SUFFIXES, read_file
-from longpan.resources.exchange.tables import SPECS, TableSpec
-from longpan.resources.exchange.validate import Validated, validate
+from longpan.resources.exchange.fast import Staged, stage_file
+from longpan.resources.exchange.reader import SUFFIXES
+from longpan.resources.exchange.tables import SPECS
 from longpan.resources.organisations import sync_organisations
 from longpan.store.db import audit, transaction
-from longpan.store.lake import PendingWrite, Snapshot
+from longpan.store.lake import Snapshot, StagedWrite
 from longpan.store.workspace import Workspace
 
 Mode = Literal["strict", "skip-bad"]
@@ -53,22 +59,26 @@ class IngestReport:
 
 
 class IngestErrors(InputError):
-    """Several bad rows; the message lists the first ones, each with file, line, column."""
+    """Several bad rows; the message lists the first ones, each with file, line, column.
 
-    def __init__(self, errors: list[InputError]) -> None:
+    ``errors`` may hold only the first bad rows of a big file; ``total`` counts them all.
+    """
+
+    def __init__(self, errors: list[InputError], total: int | None = None) -> None:
         self.errors = errors
+        self.total = len(errors) if total is None else total
         hint = "nothing was written (use --skip-bad to load the good rows)"
         first = errors[0]
-        if len(errors) == 1:
+        if self.total == 1:
             super().__init__(
                 f"{first}; {hint}", file=first.file, line=first.line, column=first.column
             )
             return
         shown = "\n".join(str(e) for e in errors[:MAX_ERRORS_SHOWN])
-        more = len(errors) - MAX_ERRORS_SHOWN
+        more = self.total - MAX_ERRORS_SHOWN
         tail = f"\n… and {more} more bad rows" if more > 0 else ""
         super().__init__(
-            f"{len(errors)} bad rows, {hint}:\n{shown}{tail}",
+            f"{self.total} bad rows, {hint}:\n{shown}{tail}",
             file=first.file,
             line=first.line,
             column=first.column,
@@ -103,6 +113,12 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
     return found, ignored
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def ingest_folder(
     ws: Workspace,
     folder: Path,
@@ -113,53 +129,57 @@ def ingest_folder(
 ) -> IngestReport:
     files, ignored = find_table_files(folder)
     report = IngestReport(str(folder), ignored=ignored)
-    pending: list[tuple[TableSpec, Path, str, Validated]] = []
-    for name, path in files.items():
-        if progress:
-            progress(path.name)
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if ws.lake.has_source(SPECS[name].dataset, digest):
-            report.tables.append(TableResult(name, str(path), "unchanged"))
-            continue
-        pending.append((SPECS[name], path, digest, validate(SPECS[name], read_file(path, data))))
-    errors = [e for *_, checked in pending for e in checked.errors]
-    if errors and mode == "strict":
-        raise IngestErrors(errors)
-    if errors:
-        report.rejects_dir = str(_write_rejects(ws, pending))
-    _commit(ws, pending, report, actor)
+    staging = ws.lake.staging_dir()
+    try:
+        pending: list[tuple[Staged, str]] = []
+        for name, path in files.items():
+            if progress:
+                progress(path.name)
+            digest = file_sha256(path)
+            if ws.lake.has_source(SPECS[name].dataset, digest):
+                report.tables.append(TableResult(name, str(path), "unchanged"))
+                continue
+            staged = stage_file(SPECS[name], path, staging, keep_rejects=mode == "skip-bad")
+            pending.append((staged, digest))
+        errors = [e for staged, _ in pending for e in staged.errors]
+        total = sum(staged.error_count for staged, _ in pending)
+        if total and mode == "strict":
+            raise IngestErrors(errors, total)
+        if total:
+            report.rejects_dir = str(_move_rejects(ws, pending))
+        _commit(ws, pending, report, actor)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return report
 
 
 def _commit(
-    ws: Workspace,
-    pending: list[tuple[TableSpec, Path, str, Validated]],
-    report: IngestReport,
-    actor: str,
+    ws: Workspace, pending: list[tuple[Staged, str]], report: IngestReport, actor: str
 ) -> None:
     if not pending:
         return
     writes = [
-        PendingWrite(spec.dataset, v.table, digest, [path.name])
-        for spec, path, digest, v in pending
+        StagedWrite(s.spec.dataset, s.output, s.rows, digest, [s.path.name])
+        for s, digest in pending
     ]
     snapshots: dict[str, Snapshot] = {}
     try:
         with transaction(ws.sessions) as session:
-            for spec, _path, _digest, checked in pending:
-                if spec.name == "organisations":
-                    sync_organisations(session, checked.table, actor=actor, clock=ws.clock)
+            for staged, _ in pending:
+                if staged.spec.name == "organisations":
+                    table = pq.read_table(staged.output)
+                    sync_organisations(session, table, actor=actor, clock=ws.clock)
             snapshots = ws.lake.commit(writes)
-            for spec, path, _digest, checked in pending:
+            for staged, _ in pending:
+                name = staged.spec.name
                 report.tables.append(
                     TableResult(
-                        spec.name,
-                        str(path),
+                        name,
+                        str(staged.path),
                         "written",
-                        checked.table.num_rows,
-                        len(checked.rejected),
-                        snapshots[spec.name].id,
+                        staged.rows,
+                        staged.error_count,
+                        snapshots[name].id,
                     )
                 )
             audit(
@@ -184,24 +204,11 @@ def _audit_details(report: IngestReport) -> dict[str, object]:
     }
 
 
-def _write_rejects(ws: Workspace, pending: list[tuple[TableSpec, Path, str, Validated]]) -> Path:
+def _move_rejects(ws: Workspace, pending: list[tuple[Staged, str]]) -> Path:
+    """Put each table's rejects file (written while checking) in a new rejects folder."""
     folder = ws.settings.home / "rejects" / ws.clock().strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True, exist_ok=True)
-    for spec, path, _digest, checked in pending:
-        if not checked.rejected:
-            continue
-        header = list(checked.rejected[0][1])
-        with open(folder / f"{spec.name}.csv", "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["_file", "_line", "_column", "_error", *header])
-            for line, cells, error in checked.rejected:
-                writer.writerow(
-                    [
-                        path.name,
-                        line,
-                        error.column,
-                        error.message,
-                        *(cells.get(h, "") for h in header),
-                    ]
-                )
+    for staged, _ in pending:
+        if staged.rejects is not None:
+            shutil.move(staged.rejects, folder / f"{staged.spec.name}.csv")
     return folder

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from typing import Any, Literal
 
 import ibis
@@ -31,11 +32,12 @@ class AnalyticsEngine:
         self.backend = backend
         self.lake = lake
         self._tables: dict[tuple[str, str | None], ir.Table] = {}
+        self._memtables: dict[str, ir.Table] = {}
 
     def table(self, dataset_name: str) -> ir.Table:
         """The newest snapshot of ``dataset_name`` (an empty table if none yet)."""
         dataset = get_dataset(dataset_name)
-        snap = self.lake.current(dataset.name)
+        snap = self.lake.check_current(dataset)
         key = (dataset.name, snap.id if snap else None)
         if key not in self._tables:
             if snap is None:
@@ -45,6 +47,12 @@ class AnalyticsEngine:
                 table = self.backend.read_parquet(paths if len(paths) > 1 else paths[0])
             self._tables[key] = table
         return self._tables[key]
+
+    def memtable(self, key: str, factory: Callable[[], pa.Table]) -> ir.Table:
+        """An in-memory table built once per engine (reference data, lookup lists)."""
+        if key not in self._memtables:
+            self._memtables[key] = ibis.memtable(factory())
+        return self._memtables[key]
 
     def execute(self, expr: ir.Expr) -> pa.Table:
         """Run ``expr`` on this engine; any backend failure becomes an UpstreamError."""
@@ -74,7 +82,9 @@ class AnalyticsEngine:
 def connect(name: str, lake: Lake, *, spark_master: str = "local[2]") -> AnalyticsEngine:
     """An engine by name: ``duckdb`` (embedded, default) or ``spark``."""
     if name == "duckdb":
-        return AnalyticsEngine("duckdb", ibis.duckdb.connect(), lake)
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET enable_progress_bar = false")  # no bars on stdout mid-JSON
+        return AnalyticsEngine("duckdb", backend, lake)
     if name == "spark":
         return AnalyticsEngine("spark", ibis.pyspark.connect(spark_session(spark_master)), lake)
     raise ConfigError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")

@@ -11,24 +11,33 @@ append-only and each one is a complete view of its dataset:
 ``_catalog.json`` lists the snapshots of every dataset. A commit writes the new
 snapshot folders first (invisible until listed) and then replaces the catalog in one
 ``os.replace``, so a commit across several datasets lands whole or not at all.
+
+A write is either an Arrow table (``PendingWrite``) or a Parquet file already in the
+dataset's schema (``StagedWrite``, written under ``staging_dir()`` while a big input
+was checked), which is moved into the snapshot. A log snapshot from a staged file is
+two files: the previous rows not superseded, then the new rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longpan.core.clock import Clock, utc_now
-from longpan.core.errors import InputError, NotFoundError
+from longpan.core.errors import ConfigError, InputError, NotFoundError
 
 CATALOG = "_catalog.json"
 KEY_SEPARATOR = "\x1f"
@@ -56,6 +65,12 @@ class Dataset:
     def schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever a declared column (derived ones included) is added or changed."""
+        text = ";".join(f"{c.name}:{c.type}:{c.nullable}" for c in self.columns)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
@@ -70,6 +85,7 @@ class Snapshot:
     rows: int
     source_sha256: str
     sources: list[str] = field(default_factory=list)
+    schema: str = ""  # fingerprint of the declared schema it was written with
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,22 @@ class PendingWrite:
 
     dataset: Dataset
     table: pa.Table
+    source_sha256: str
+    sources: list[str]
+
+
+@dataclass(frozen=True)
+class StagedWrite:
+    """One dataset's new rows, validated and already written to a Parquet file.
+
+    The file holds the dataset's columns in order, then any extra columns as strings,
+    with a unique key; it is moved into the snapshot (so it should be on the lake's
+    file system: see ``Lake.staging_dir``).
+    """
+
+    dataset: Dataset
+    path: Path
+    rows: int
     source_sha256: str
     sources: list[str]
 
@@ -121,13 +153,30 @@ class Lake:
 
     def has_source(self, dataset: Dataset, sha256: str) -> bool:
         """Has this exact input already been ingested (making a re-ingest a no-op)?"""
-        snaps = self.snapshots(dataset.name)
+        snaps = [s for s in self.snapshots(dataset.name) if s.schema == dataset.fingerprint]
         if dataset.mode == "state":
             return bool(snaps) and snaps[-1].source_sha256 == sha256
         return any(s.source_sha256 == sha256 for s in snaps)
 
+    def check_current(self, dataset: Dataset) -> Snapshot | None:
+        """The newest snapshot, refused if written under an older declared schema."""
+        snap = self.current(dataset.name)
+        if snap is not None and snap.schema != dataset.fingerprint:
+            raise ConfigError(
+                f"dataset {dataset.name} in the lake was written by an older version of "
+                f"Longpan (its columns have changed since); ingest its source files again "
+                f"({', '.join(snap.sources) or 'longpan ingest DIR'}) to rebuild it"
+            )
+        return snap
+
     # -- writing ---------------------------------------------------------------------
-    def commit(self, writes: Iterable[PendingWrite]) -> dict[str, Snapshot]:
+    def staging_dir(self) -> Path:
+        """A new, empty folder for files to commit later (removed by the caller)."""
+        folder = self.root / ".staging" / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        return folder
+
+    def commit(self, writes: Iterable[PendingWrite | StagedWrite]) -> dict[str, Snapshot]:
         """Write every pending dataset as a new snapshot, all or nothing."""
         catalog = self._catalog()
         written: list[Path] = []
@@ -135,16 +184,14 @@ class Lake:
         snapshot_id = self._new_snapshot_id(catalog)
         try:
             for write in writes:
-                table = conform(write.dataset, write.table)
-                if write.dataset.mode == "log":
-                    table = merge_log(write.dataset, self.read(write.dataset), table)
-                written.append(self._write_snapshot(write.dataset.name, snapshot_id, table))
+                if isinstance(write, StagedWrite):
+                    folder, rows = self._write_staged(write, snapshot_id)
+                else:
+                    folder, rows = self._write_table(write, snapshot_id)
+                written.append(folder)
                 snap = Snapshot(
-                    snapshot_id,
-                    self._clock().isoformat(),
-                    table.num_rows,
-                    write.source_sha256,
-                    write.sources,
+                    snapshot_id, self._clock().isoformat(), rows, write.source_sha256,
+                    write.sources, write.dataset.fingerprint,
                 )
                 catalog.setdefault(write.dataset.name, []).append(asdict(snap))
                 result[write.dataset.name] = snap
@@ -176,12 +223,45 @@ class Lake:
             candidate, n = f"{stamp}-{n}", n + 1
         return candidate
 
-    def _write_snapshot(self, name: str, snapshot_id: str, table: pa.Table) -> Path:
-        final = self.snapshot_dir(name, snapshot_id)
-        tmp = final.with_name(f".tmp-{snapshot_id}")
+    def _write_table(self, write: PendingWrite, snapshot_id: str) -> tuple[Path, int]:
+        table = conform(write.dataset, write.table)
+        if write.dataset.mode == "log" and self._mergeable(write.dataset):
+            table = merge_log(write.dataset, self.read(write.dataset), table)
+        tmp = self._new_folder(write.dataset.name, snapshot_id)
+        pq.write_table(table, tmp / "part-00000.parquet", compression="zstd")
+        return self._publish(tmp, write.dataset.name, snapshot_id), table.num_rows
+
+    def _write_staged(self, write: StagedWrite, snapshot_id: str) -> tuple[Path, int]:
+        name = write.dataset.name
+        mergeable = write.dataset.mode == "log" and self._mergeable(write.dataset)
+        previous = self.files(name) if mergeable else []
+        tmp = self._new_folder(name, snapshot_id)
+        if not previous:
+            shutil.move(write.path, tmp / "part-00000.parquet")
+            return self._publish(tmp, name, snapshot_id), write.rows
+        schema = pa.unify_schemas([pq.read_schema(previous[0]), pq.read_schema(write.path)])
+        spill = self.staging_dir()
+        try:
+            kept = _keep_unsuperseded(write.dataset, previous, write.path, tmp, spill, schema)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        _copy_as(write.path, tmp / "part-00001.parquet", schema)
+        return self._publish(tmp, name, snapshot_id), kept + write.rows
+
+    def _mergeable(self, dataset: Dataset) -> bool:
+        """A log dataset accumulates onto its newest snapshot, unless that was written
+        under an older declared schema (then the new delivery starts it afresh)."""
+        snap = self.current(dataset.name)
+        return snap is not None and snap.schema == dataset.fingerprint
+
+    def _new_folder(self, name: str, snapshot_id: str) -> Path:
+        tmp = self.snapshot_dir(name, snapshot_id).with_name(f".tmp-{snapshot_id}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        pq.write_table(table, tmp / "part-00000.parquet", compression="zstd")
+        return tmp
+
+    def _publish(self, tmp: Path, name: str, snapshot_id: str) -> Path:
+        final = self.snapshot_dir(name, snapshot_id)
         os.replace(tmp, final)
         return final
 
@@ -236,6 +316,77 @@ def _check_unique_key(dataset: Dataset, table: pa.Table) -> None:
     keys = key_strings(dataset, table)
     if len(pc.unique(keys)) != len(keys):
         raise InputError(f"dataset {dataset.name}: duplicate key ({', '.join(dataset.key)})")
+
+
+def _keep_unsuperseded(
+    dataset: Dataset,
+    previous: list[Path],
+    new: Path,
+    folder: Path,
+    spill: Path,
+    schema: pa.Schema,
+) -> int:
+    """Write the previous rows whose key is not among ``new``'s to part-00000; count them.
+
+    The same rows as ``merge_log`` keeps, in the same order, without holding either side
+    in memory: DuckDB finds the superseded rows (by the same joined key string), pyarrow
+    copies the others.
+    """
+    superseded = _superseded_rows(dataset, previous, new, spill)
+    kept = 0
+    with pq.ParquetWriter(folder / "part-00000.parquet", schema, compression="zstd") as out:
+        for path in previous:
+            source = pq.ParquetFile(path)
+            keep = np.ones(source.metadata.num_rows, np.bool_)
+            keep[superseded.get(str(path), np.zeros(0, np.int64))] = False
+            start = 0
+            for batch in source.iter_batches():
+                wanted = pa.array(keep[start : start + batch.num_rows])
+                start += batch.num_rows
+                table = _as_schema(pa.Table.from_batches([batch]).filter(wanted), schema)
+                out.write_table(table)
+                kept += table.num_rows
+    return kept
+
+
+def _superseded_rows(
+    dataset: Dataset, previous: list[Path], new: Path, spill: Path
+) -> dict[str, np.ndarray]:
+    """File → row numbers (sorted) of the previous rows that a new row replaces."""
+    joined = ", ".join(f"coalesce(CAST(\"{k}\" AS VARCHAR), '')" for k in dataset.key)
+    key = f"concat_ws(chr(31), {joined})"
+    query = (
+        f"SELECT filename, file_row_number FROM read_parquet($old, filename = true, "
+        f"file_row_number = true) WHERE {key} IN (SELECT {key} FROM read_parquet($new)) "
+        f"ORDER BY filename, file_row_number"
+    )
+    with duckdb.connect(config={"temp_directory": str(spill)}) as con:
+        found = con.execute(
+            query, {"old": [str(p) for p in previous], "new": str(new)}
+        ).fetchnumpy()
+    names, rows = np.asarray(found["filename"]), np.asarray(found["file_row_number"])
+    return {str(name): rows[names == name].astype(np.int64) for name in np.unique(names)}
+
+
+def _copy_as(source: Path, target: Path, schema: pa.Schema) -> None:
+    """Move ``source`` to ``target`` in ``schema`` (rewritten only if its schema differs)."""
+    if pq.read_schema(source).equals(schema):
+        shutil.move(source, target)
+        return
+    with pq.ParquetWriter(target, schema, compression="zstd") as out:
+        for batch in pq.ParquetFile(source).iter_batches():
+            out.write_table(_as_schema(pa.Table.from_batches([batch]), schema))
+
+
+def _as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The columns of ``schema`` in its order; columns ``table`` lacks are nulls."""
+    arrays = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def merge_log(dataset: Dataset, previous: pa.Table, new: pa.Table) -> pa.Table:

@@ -74,9 +74,14 @@ class Province:
             records.append(record)
         return records
 
-    def pool_address(self, exclude_ap: str | None = None) -> tuple[str, AccessProvider]:
-        """A shared-hosting address of some access provider (not ``exclude_ap``)."""
+    def pool_address(
+        self, exclude_ap: str | None = None, only_ap: str | None = None
+    ) -> tuple[str, AccessProvider]:
+        """A shared-hosting address of some access provider (not ``exclude_ap``; or of
+        ``only_ap`` when given and it has a pool)."""
         aps = [ap for ap in self.net.access_providers if ap.pool and ap.org.uscc != exclude_ap]
+        if only_ap is not None:
+            aps = [ap for ap in aps if ap.org.uscc == only_ap] or aps
         ap = aps[int(self.rng.integers(0, len(aps)))]
         return str(ipaddress.ip_address(ap.pool[int(self.rng.integers(0, len(ap.pool)))])), ap
 

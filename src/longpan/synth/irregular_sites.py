@@ -6,7 +6,7 @@ domain_moved_abroad. (Look-alikes are in lookalikes.py, IP filings in irregular_
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -98,12 +98,20 @@ def expired_domains(p: Province) -> None:
 
 
 def expire(p: Province, record: DomainRecord, lapsed: bool) -> str:
-    """Rewrite the record's WHOIS so the registration ends before the as-of date."""
-    expiry = p.days_ago(5, 200)
+    """Rewrite the record's WHOIS so the registration ends before the as-of date.
+
+    A registration runs at least a year: one younger than that cannot have expired, so
+    it is deleted instead (no longer registered).
+    """
     first = record.whois[0]
-    before = at(expiry - timedelta(days=int(p.rng.integers(30, 300))), p.rng)
-    after = at(min(p.cfg.as_of, expiry + timedelta(days=int(p.rng.integers(1, 40)))), p.rng)
+    expiry = p.days_ago(5, 200)
+    created = first.created_at.date() if first.created_at else None
+    if created is not None and expiry < created + timedelta(days=365):
+        expiry, lapsed = created + timedelta(days=365), True
     end = datetime(expiry.year, expiry.month, expiry.day)
+    read = p.days_ago(5, 200) if expiry > p.cfg.as_of else expiry
+    before = at(_not_before(first, read - timedelta(days=int(p.rng.integers(30, 300)))), p.rng)
+    after = at(min(p.cfg.as_of, read + timedelta(days=int(p.rng.integers(1, 40)))), p.rng)
     record.whois = [
         Whois(
             before,
@@ -117,7 +125,7 @@ def expire(p: Province, record: DomainRecord, lapsed: bool) -> str:
     ]
     if lapsed:
         record.whois.append(Whois(after, None, None, None, None, None, "unregistered"))
-        return f"expired {expiry}, no longer registered"
+        return f"registration ending {expiry} deleted: no longer registered"
     record.whois.append(
         Whois(
             after,
@@ -144,7 +152,7 @@ def transfer(p: Province, record: DomainRecord, target: ref.Registrar) -> str:
     """At least one observation at the old registrar, then the latest at ``target``."""
     old = record.whois[0]
     moved = p.days_ago(5, 120)
-    before = at(moved - timedelta(days=int(p.rng.integers(20, 200))), p.rng)
+    before = at(_not_before(old, moved - timedelta(days=int(p.rng.integers(20, 200)))), p.rng)
     after = at(min(p.cfg.as_of - timedelta(days=1), moved + timedelta(days=3)), p.rng)
     record.whois = [
         Whois(
@@ -202,3 +210,10 @@ def live_unfiled(p: Province, address: str, tag: str, status: int = 200) -> Doma
     ]
     p.universe.add(record)
     return record
+
+
+def _not_before(whois: Whois, day: date) -> date:
+    """``day``, or the day after the registration was created if that is later."""
+    if whois.created_at is None:
+        return day
+    return max(day, whois.created_at.date() + timedelta(days=1))

@@ -51,8 +51,11 @@ def _sister_sites(p: Province, count: int) -> None:
         p.used_records.update((first, second))
         a, b = p.universe.records[first], p.universe.records[second]
         p.used_subjects.add(p.services.rows[a.service].subject)
-        address, _ap = p.pool_address()
-        p.services.rows[b.service].access_ips = [address]  # filed separately …
+        service = p.services.rows[b.service]
+        address, ap = p.pool_address(only_ap=service.access_provider)
+        if ap.org.uscc != service.access_provider:
+            continue  # a leased line (key unit): no second address to file
+        service.access_ips = [address]  # filed separately, in its provider's space …
         b.serving = list(a.serving)  # … but served from the sister site's address
         p.near(b.domain, "sister_site_on_filed_ip", f"served from {a.domain}'s filed address")
 

@@ -39,17 +39,24 @@ def one_of(*allowed: str) -> Parser:
     return parse
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not an integer")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # pandas writes integer columns with gaps as float64
-    raw = str(value).strip()
-    if not re.fullmatch(r"[+-]?\d+", raw):
-        raise ValueError(f"{raw!r} is not an integer")
-    return int(raw)
+        result = value
+    elif isinstance(value, float) and value.is_integer():
+        result = int(value)  # pandas writes integer columns with gaps as float64
+    else:
+        raw = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+", raw):
+            raise ValueError(f"{raw!r} is not an integer")
+        result = int(raw)
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise ValueError(f"{result} is too large for a 64-bit integer")
+    return result
 
 
 def positive_int(value: Any) -> int:
@@ -93,7 +100,11 @@ def iso_timestamp(value: Any) -> datetime:
                 f"{raw!r} is not an ISO 8601 timestamp (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[+08:00])"
             ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            shown = str(value).strip()
+            raise ValueError(f"{shown!r} is out of range once converted to UTC") from None
     return parsed
 
 

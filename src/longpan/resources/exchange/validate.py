@@ -1,13 +1,18 @@
-"""Validate raw exchange-format rows against their table spec.
+"""Validate raw exchange-format rows against their table spec, one row at a time.
 
 Returns the canonical rows as an Arrow table plus one InputError per bad row (file,
 line, column and reason), so that the caller can refuse the file (--strict) or keep
 the good rows and write the bad ones to a rejects file (--skip-bad).
+
+This per-row path is the reference: the batch path (``fast.py``) must give the same
+rows, values and errors, and uses ``check_row`` here to word the error of each bad row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,22 +31,44 @@ class Validated:
     rejected: list[tuple[int, dict[str, Any], InputError]]
 
 
-def check_columns(spec: TableSpec, raw: RawTable) -> None:
+class CellError(Exception):
+    """One bad cell (or row rule): the column it is about and the reason."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+def check_columns(spec: TableSpec, path: Path, header: Sequence[str]) -> None:
     """Every required column must be in the header (extra columns are fine)."""
-    missing = [name for name in spec.required_columns if name not in raw.header]
+    missing = [name for name in spec.required_columns if name not in header]
     if missing:
         raise InputError(
             f"missing required column(s) {', '.join(missing)}; "
             f"table {spec.name} needs: {', '.join(spec.required_columns)}",
-            file=str(raw.path),
+            file=str(path),
             line=1,
             column=missing[0],
         )
 
 
+def extra_columns(spec: TableSpec, header: Sequence[str]) -> list[str]:
+    return [h for h in header if h not in spec.required_columns]
+
+
+def output_schema(spec: TableSpec, extras: Sequence[str]) -> pa.Schema:
+    """The dataset's schema, then the extra columns as strings (what the lake stores)."""
+    schema = spec.dataset.schema
+    for name in extras:
+        if name not in schema.names:
+            schema = schema.append(pa.field(name, pa.string()))
+    return schema
+
+
 def validate(spec: TableSpec, raw: RawTable) -> Validated:
-    check_columns(spec, raw)
-    extras = [h for h in raw.header if h not in spec.required_columns]
+    check_columns(spec, raw.path, raw.header)
+    extras = extra_columns(spec, raw.header)
     positions = {name: index for index, name in enumerate(raw.header, start=1)}
     good: list[Row] = []
     result = Validated(pa.table({}), [], [])
@@ -49,15 +76,10 @@ def validate(spec: TableSpec, raw: RawTable) -> Validated:
     for line, values in raw.rows:
         cells = dict(zip(raw.header, values, strict=True))
         try:
-            row = _parse_row(spec, cells, extras)
+            row = check_row(spec, cells, extras)
             _check_key(spec, row, line, seen_keys)
-        except _CellError as exc:
-            error = InputError(
-                exc.reason,
-                file=str(raw.path),
-                line=line,
-                column=f"{positions[exc.column]} ({exc.column})",
-            )
+        except CellError as exc:
+            error = row_error(raw.path, positions, line, exc)
             result.errors.append(error)
             result.rejected.append((line, cells, error))
             continue
@@ -66,14 +88,14 @@ def validate(spec: TableSpec, raw: RawTable) -> Validated:
     return result
 
 
-class _CellError(Exception):
-    def __init__(self, column: str, reason: str) -> None:
-        super().__init__(reason)
-        self.column = column
-        self.reason = reason
+def row_error(path: Path, positions: dict[str, int], line: int, exc: CellError) -> InputError:
+    return InputError(
+        exc.reason, file=str(path), line=line, column=f"{positions[exc.column]} ({exc.column})"
+    )
 
 
-def _parse_row(spec: TableSpec, cells: dict[str, Any], extras: list[str]) -> Row:
+def check_row(spec: TableSpec, cells: dict[str, Any], extras: Sequence[str]) -> Row:
+    """The canonical row (derived columns and extras included); CellError if it is bad."""
     row: Row = {}
     for field in spec.fields:
         row[field.name] = _parse_cell(
@@ -82,8 +104,9 @@ def _parse_row(spec: TableSpec, cells: dict[str, Any], extras: list[str]) -> Row
     for rule in spec.rules:
         problem = rule(row)
         if problem is not None:
-            raise _CellError(*problem)
-    row.update(spec.derive(row))
+            raise CellError(*problem)
+    if spec.derive is not None:
+        row.update(spec.derive(row))
     for name in extras:
         value = cells[name]
         row[name] = None if p.is_empty(value) else str(value)
@@ -93,29 +116,30 @@ def _parse_row(spec: TableSpec, cells: dict[str, Any], extras: list[str]) -> Row
 def _parse_cell(spec: TableSpec, name: str, parse: p.Parser, required: bool, value: Any) -> Any:
     if p.is_empty(value):
         if required:
-            raise _CellError(name, "a value is required")
+            raise CellError(name, "a value is required")
         return [] if pa.types.is_list(spec.dataset.column(name).type) else None
     try:
         return parse(value)
     except IdentifierError as exc:
-        raise _CellError(name, f"{exc.kind} {exc.value!r}: {exc.reason}") from None
+        raise CellError(name, f"{exc.kind} {exc.value!r}: {exc.reason}") from None
     except ValueError as exc:
-        raise _CellError(name, str(exc)) from None
+        raise CellError(name, str(exc)) from None
+
+
+def duplicate_key(spec: TableSpec, row: Row, first_line: int) -> CellError:
+    key_columns = spec.dataset.key
+    shown = ", ".join(f"{k}={row[k]}" for k in key_columns)
+    return CellError(key_columns[0], f"duplicate key ({shown}); first on line {first_line}")
 
 
 def _check_key(spec: TableSpec, row: Row, line: int, seen: dict[str, int]) -> None:
-    key_columns = spec.dataset.key
-    key = KEY_SEPARATOR.join("" if row[k] is None else str(row[k]) for k in key_columns)
+    key = KEY_SEPARATOR.join("" if row[k] is None else str(row[k]) for k in spec.dataset.key)
     if key in seen:
-        shown = ", ".join(f"{k}={row[k]}" for k in key_columns)
-        raise _CellError(key_columns[0], f"duplicate key ({shown}); first on line {seen[key]}")
+        raise duplicate_key(spec, row, seen[key])
     seen[key] = line
 
 
 def _to_arrow(spec: TableSpec, rows: list[Row], extras: list[str]) -> pa.Table:
-    schema = spec.dataset.schema
-    for name in extras:
-        if name not in schema.names:
-            schema = schema.append(pa.field(name, pa.string()))
+    schema = output_schema(spec, extras)
     columns = {name: [row.get(name) for row in rows] for name in schema.names}
     return pa.table(columns, schema=schema)

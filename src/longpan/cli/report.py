@@ -1,0 +1,65 @@
+"""``longpan report``: accuracy rates, counts and filing statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from longpan.cli.common import handle_errors, out, print_json, workspace
+from longpan.metrics.report import build_report
+
+
+@handle_errors
+def report(
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the accuracy sample")] = 0,
+    engine: Annotated[str | None, typer.Option(help="duckdb or spark")] = None,
+) -> None:
+    """Print ICP/IP filing accuracy (census and sampled), finding counts, filing statistics."""
+    figures = build_report(workspace(), engine=engine, seed=seed)
+    if json_out:
+        print_json(figures)
+        return
+    for key, title in (
+        ("icp_accuracy", "ICP备案准确率 (ICP-filing accuracy)"),
+        ("ip_accuracy", "IP地址备案准确率 (IP-filing accuracy)"),
+    ):
+        _print_accuracy(title, figures[key])
+    counts = figures["counts"]
+    _print_rows("线索数量 按类型 (findings by type)", counts["by_type"], ("type", "count"))
+    _print_rows("按地市 (by city)", counts["by_city"], ("city", "count"))
+    _print_rows(
+        "按注册服务机构 (by registrar)", counts["by_registrar"][:15], ("registrar", "count")
+    )
+    _print_rows(
+        "按责任单位 (by responsible organisation)",
+        counts["by_provider"][:30],
+        ("name", "uscc", "type", "count"),
+    )
+    _print_rows(
+        "备案统计 (filings by service type)",
+        figures["filings"]["services"],
+        ("service_type", "status", "count"),
+    )
+
+
+def _print_accuracy(title: str, figures: dict[str, Any]) -> None:
+    census, sampled = figures["census"], figures["sampled"]
+    low, high = sampled["ci95"]
+    out.print(
+        f"[bold]{title}[/]: 普查 census {census['rate']:.2%} "
+        f"({census['accurate']:,}/{census['records']:,}); 抽样 sampled "
+        f"{sampled['estimate']:.2%} (95% CI {low:.2%}–{high:.2%}, "
+        f"n={sampled['sampled']:,})"
+    )
+
+
+def _print_rows(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for row in rows:
+        table.add_row(*(str(row.get(c) if row.get(c) is not None else "") for c in columns))
+    out.print(table)
