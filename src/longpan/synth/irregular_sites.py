@@ -111,7 +111,9 @@ def expire(p: Province, record: DomainRecord, lapsed: bool) -> str:
     end = datetime(expiry.year, expiry.month, expiry.day)
     read = p.days_ago(5, 200) if expiry > p.cfg.as_of else expiry
     before = at(_not_before(first, read - timedelta(days=int(p.rng.integers(30, 300)))), p.rng)
-    after = at(min(p.cfg.as_of, read + timedelta(days=int(p.rng.integers(1, 40)))), p.rng)
+    after = _later(
+        before, at(min(p.cfg.as_of, read + timedelta(days=int(p.rng.integers(1, 40)))), p.rng)
+    )
     record.whois = [
         Whois(
             before,
@@ -153,7 +155,9 @@ def transfer(p: Province, record: DomainRecord, target: ref.Registrar) -> str:
     old = record.whois[0]
     moved = p.days_ago(5, 120)
     before = at(_not_before(old, moved - timedelta(days=int(p.rng.integers(20, 200)))), p.rng)
-    after = at(min(p.cfg.as_of - timedelta(days=1), moved + timedelta(days=3)), p.rng)
+    after = _later(
+        before, at(min(p.cfg.as_of - timedelta(days=1), moved + timedelta(days=3)), p.rng)
+    )
     record.whois = [
         Whois(
             before,
@@ -217,3 +221,8 @@ def _not_before(whois: Whois, day: date) -> date:
     if whois.created_at is None:
         return day
     return max(day, whois.created_at.date() + timedelta(days=1))
+
+
+def _later(first: datetime, second: datetime) -> datetime:
+    """``second``, moved after ``first`` when a young registration pushed ``first`` late."""
+    return second if second > first else first + timedelta(hours=12)
