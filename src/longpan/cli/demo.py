@@ -14,6 +14,7 @@ from longpan.detect import registry
 from longpan.detect.evaluate import evaluate_database
 from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
+from longpan.metrics.report import build_report
 from longpan.resources.ingest import ingest_folder
 from longpan.synth.generate import STEPS, generate
 from longpan.synth.model import make_config
@@ -49,6 +50,13 @@ def demo(
         truth = folder / "truth.csv"
         if truth.is_file():
             _print_eval(evaluate_database(session, truth))
+    figures = build_report(ws)
+    for key, label in (("icp_accuracy", "ICP备案准确率"), ("ip_accuracy", "IP地址备案准确率")):
+        census = figures[key]["census"]
+        out.print(
+            f"4. {label} (census): {census['rate']:.2%} "
+            f"({census['accurate']:,}/{census['records']:,}) — more: longpan report"
+        )
     if result.errors:
         raise typer.Exit(1)
 
