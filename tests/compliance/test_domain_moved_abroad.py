@@ -19,7 +19,6 @@ from tests.compliance.test_expired_domain import (
     AP_B,
     AP_C,
     findings,
-    registration_province,
     write_tables,
 )
 from tests.conftest import make_workspace
@@ -235,17 +234,3 @@ def test_context_subjects_limit_the_output(lake: Workspace) -> None:
     ctx = DetectionContext(engine, AS_OF, DomainMovedAbroad.inputs, lake.lake.current_snapshots())
     ctx.subjects = frozenset({"hop.net", "domestic-move.com", "苏ICP备30000001号"})
     assert [d.subject for d in DomainMovedAbroad().detect(ctx)] == ["hop.net"]
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return registration_province(tmp_path_factory)
-
-
-def test_generated_province(generated: dict[str, Any]) -> None:
-    assert generated["result"].status == "succeeded"
-    scores = generated["evaluation"]["by_type"][TYPE]
-    assert scores["precision"] >= 0.97 and scores["recall"] >= 0.97, scores
-    flagged = {f["subject"] for f in generated["findings"] if f["type"] == TYPE}
-    near = generated["near_misses"]
-    assert not {s: near[s] for s in flagged if s in near}

@@ -1,11 +1,9 @@
 """expired_domain: filed domains whose latest WHOIS shows an expired or vanished
-registration. Also holds the small generated province shared with
-test_domain_moved_abroad.py (both detectors read the same WHOIS data)."""
+registration. The evaluation on generated provinces is in test_evaluation.py."""
 
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,13 +13,10 @@ import pytest
 from longpan.compliance import _registrations
 from longpan.compliance.expired_domain import ExpiredDomain
 from longpan.detect.base import DetectionContext
-from longpan.detect.evaluate import evaluate_database
 from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
 from longpan.resources.ingest import ingest_folder
 from longpan.store.workspace import Workspace
-from longpan.synth.generate import generate
-from longpan.synth.model import make_config
 from tests.conftest import make_workspace
 
 TYPE = "expired_domain"
@@ -278,45 +273,3 @@ def test_context_subjects_limit_the_output(lake: Workspace) -> None:
     ctx = DetectionContext(engine, AS_OF, ExpiredDomain.inputs, lake.lake.current_snapshots())
     ctx.subjects = frozenset({"gone.cn", "fine-site.com", "苏ICP备20000001号"})
     assert [d.subject for d in ExpiredDomain().detect(ctx)] == ["gone.cn"]
-
-
-# -- the generated province (shared with test_domain_moved_abroad.py) --------------------
-_PROVINCE: dict[str, Any] = {}
-
-
-def registration_province(factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A small province (seed 202) run through both registration detectors, on DuckDB.
-
-    Plain results only (the workspace is closed), built once per test session: the
-    other registration test module calls this too."""
-    if not _PROVINCE:
-        base = factory.mktemp("registration-province")
-        folder = base / "province"
-        generate(make_config("small", 202), folder)
-        ws = make_workspace(base / "home")
-        ingest_folder(ws, folder)
-        result = run_detection(ws, only=[TYPE, "domain_moved_abroad"], engine="duckdb")
-        with ws.sessions() as session:
-            _PROVINCE["evaluation"] = evaluate_database(session, folder / "truth.csv")
-            _PROVINCE["findings"] = list_findings(session)
-        with open(folder / "near_misses.csv", encoding="utf-8", newline="") as f:
-            _PROVINCE["near_misses"] = {r["subject"]: r["kind"] for r in csv.DictReader(f)}
-        _PROVINCE["result"] = result
-        ws.close()
-        shutil.rmtree(base / "home", ignore_errors=True)
-    return _PROVINCE
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return registration_province(tmp_path_factory)
-
-
-def test_generated_province(generated: dict[str, Any]) -> None:
-    assert generated["result"].status == "succeeded"
-    scores = generated["evaluation"]["by_type"][TYPE]
-    assert scores["precision"] >= 0.97 and scores["recall"] >= 0.97, scores
-    flagged = {f["subject"] for f in generated["findings"] if f["type"] == TYPE}
-    near = generated["near_misses"]
-    assert not {s: near[s] for s in flagged if s in near}
-    assert all(f["responsible_uscc"] for f in generated["findings"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,13 +15,10 @@ from longpan.compliance.lookalike_domain import LookalikeDomain, LookalikeParams
 from longpan.core.errors import ConfigError
 from longpan.core.identifiers import canonical_domain
 from longpan.detect.base import DetectionContext
-from longpan.detect.evaluate import evaluate_database
 from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
 from longpan.resources.ingest import ingest_folder
 from longpan.store.workspace import Workspace
-from longpan.synth.generate import generate
-from longpan.synth.model import make_config
 from tests.conftest import make_workspace
 
 TYPE = "lookalike_domain"
@@ -383,34 +379,3 @@ def test_permutation_table_excludes_protected_and_is_fast() -> None:
     pairs = [(r["candidate"], r["imitates"]) for r in rows]
     assert len(pairs) == len(set(pairs))
     assert {r["owner_uscc"] for r in rows} == {BANK, None}
-
-
-# -- the generated province ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A small province (seed 303) through the detector, on DuckDB; plain results only."""
-    base = tmp_path_factory.mktemp("lookalike-province")
-    folder = base / "province"
-    generate(make_config("small", 303), folder)
-    ws = make_workspace(base / "home")
-    ingest_folder(ws, folder)
-    result = run_detection(ws, only=[TYPE], engine="duckdb")
-    with ws.sessions() as session:
-        evaluation = evaluate_database(session, folder / "truth.csv")
-        flagged = {f["subject"]: f for f in list_findings(session, types=[TYPE])}
-    with open(folder / "near_misses.csv", encoding="utf-8", newline="") as f:
-        near = {r["subject"]: r["kind"] for r in csv.DictReader(f)}
-    ws.close()
-    shutil.rmtree(base, ignore_errors=True)
-    return {"result": result, "evaluation": evaluation, "flagged": flagged, "near": near}
-
-
-def test_generated_province(generated: dict[str, Any]) -> None:
-    assert generated["result"].status == "succeeded"
-    scores = generated["evaluation"]["by_type"][TYPE]
-    assert scores["precision"] >= 0.97 and scores["recall"] >= 0.97, scores
-    near = generated["near"]
-    assert not {s: near[s] for s in generated["flagged"] if s in near}
-    assert any(k == "old_similar_domain" for k in near.values())

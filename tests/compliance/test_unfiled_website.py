@@ -12,14 +12,11 @@ import pytest
 
 from longpan.compliance.unfiled_website import UnfiledWebsite
 from longpan.detect.base import DetectionContext
-from longpan.detect.evaluate import evaluate_database
 from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
 from longpan.detect.store import jsonable
 from longpan.resources.ingest import ingest_folder
 from longpan.store.workspace import Workspace
-from longpan.synth.generate import generate
-from longpan.synth.model import make_config
 from tests.conftest import make_workspace
 
 TYPE = "unfiled_website"
@@ -236,27 +233,3 @@ def test_recheck_one_subject_touches_only_it(fixture_ws: Workspace) -> None:
             stored.pop("snapshots")
             assert jsonable(draft.evidence) == stored
             assert draft.responsible_uscc == full[subject]["responsible_uscc"]
-
-
-@pytest.fixture(scope="module")
-def small_province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Path]]:
-    root = tmp_path_factory.mktemp("unfiled-small")
-    folder = root / "province"
-    generate(make_config("small", 101), folder)
-    ws = make_workspace(root / "home")
-    ingest_folder(ws, folder)
-    run_detection(ws, only=[TYPE])
-    yield ws, folder
-    ws.close()
-
-
-def test_small_province_precision_recall_and_near_misses(
-    small_province: tuple[Workspace, Path],
-) -> None:
-    ws, folder = small_province
-    with ws.sessions() as session:
-        scores = evaluate_database(session, folder / "truth.csv")["by_type"][TYPE]
-    assert scores["precision"] >= 0.97 and scores["recall"] >= 0.97, scores
-    with open(folder / "near_misses.csv", encoding="utf-8") as f:
-        near = {r["subject"] for r in csv.DictReader(f)}
-    assert not near & set(_findings(ws))

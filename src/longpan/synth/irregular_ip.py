@@ -15,16 +15,6 @@ from longpan.synth.network import IpFiling
 OTHER_PROVINCES = ("浙江", "上海", "安徽", "山东")
 
 
-def _customer_filings(p: Province) -> list[int]:
-    """Indexes of access providers' 分配且使用 filings to customers, not yet used."""
-    aps = {ap.org.uscc for ap in p.net.access_providers}
-    return [
-        i
-        for i, f in enumerate(p.net.filings)
-        if f.allocation == "分配且使用" and f.reporter in aps and i not in p.used_filings
-    ]
-
-
 def _range(f: IpFiling) -> str:
     return f"{f.start_ip}-{f.end_ip}"
 
@@ -37,12 +27,15 @@ def ip_filings(p: Province) -> None:
 
 
 def _pick_customer(p: Province) -> IpFiling | None:
-    candidates = _customer_filings(p)
-    if not candidates:
-        return None
-    index = candidates[int(p.rng.integers(0, len(candidates)))]
-    p.used_filings.add(index)
-    return p.net.filings[index]
+    """A random unused customer filing (random probes; listing them all each time is slow)."""
+    aps = {ap.org.uscc for ap in p.net.access_providers}
+    for _ in range(5000):
+        index = int(p.rng.integers(0, len(p.net.filings)))
+        f = p.net.filings[index]
+        if f.allocation == "分配且使用" and f.reporter in aps and index not in p.used_filings:
+            p.used_filings.add(index)
+            return f
+    return None
 
 
 def _overlap(p: Province) -> None:

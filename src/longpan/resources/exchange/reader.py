@@ -178,8 +178,3 @@ def _read_parquet(path: Path, data: bytes) -> RawTable:
     columns = [table.column(name).to_pylist() for name in header]
     rows = [(index + 1, list(values)) for index, values in enumerate(zip(*columns, strict=True))]
     return RawTable(path, header, rows)
-
-
-def iter_cells(raw: RawTable) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line, values in raw.rows:
-        yield line, dict(zip(raw.header, values, strict=True))
