@@ -10,15 +10,18 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV=.venv
-EXTRAS="spark,postgres,dev"
+EXTRAS="spark,postgres,web,threat,dev"
 PG_BIN=/usr/lib/postgresql/15/bin
 
-# Debian packages installed when `dpkg -s` says they are missing. Later issues add theirs
-# here (planned: fonts-wqy-microhei for Chinese text in PDFs/screenshots, chromium for
-# browser tests). PostgreSQL and Java are checked separately below, by what they provide.
+# Debian packages installed when `dpkg -s` says they are missing: a CJK font for notices
+# rendered as PDF (WeasyPrint, which needs Pango) and for screenshots; Debian's Chromium
+# for the browser tests (Playwright drives it; never `playwright install`). PostgreSQL
+# and Java are checked separately below, by what they provide.
 EXTRA_APT_PACKAGES=(
-  # fonts-wqy-microhei
-  # chromium
+  fonts-wqy-microhei
+  libpango-1.0-0
+  libpangoft2-1.0-0
+  chromium
 )
 
 say() { printf '[setup] %s\n' "$*"; }

@@ -20,6 +20,7 @@ LAYERS = {
     "resources": 2,
     "detect": 3,
     **dict.fromkeys(CAPABILITIES, 4),
+    "accounts": 5,
     "cases": 5,
     "metrics": 5,
     "web": 6,
