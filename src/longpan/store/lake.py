@@ -190,8 +190,12 @@ class Lake:
                     folder, rows = self._write_table(write, snapshot_id)
                 written.append(folder)
                 snap = Snapshot(
-                    snapshot_id, self._clock().isoformat(), rows, write.source_sha256,
-                    write.sources, write.dataset.fingerprint,
+                    snapshot_id,
+                    self._clock().isoformat(),
+                    rows,
+                    write.source_sha256,
+                    write.sources,
+                    write.dataset.fingerprint,
                 )
                 catalog.setdefault(write.dataset.name, []).append(asdict(snap))
                 result[write.dataset.name] = snap

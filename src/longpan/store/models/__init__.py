@@ -1,5 +1,6 @@
 """Database tables: what people and the platform decide and do."""
 
+from longpan.store.models.account import LoginAttempt, UserSession
 from longpan.store.models.audit import AuditEntry
 from longpan.store.models.base import Base
 from longpan.store.models.finding import (
@@ -22,7 +23,9 @@ __all__ = [
     "Base",
     "DetectionRun",
     "Finding",
+    "LoginAttempt",
     "Organisation",
     "OrganisationRole",
     "User",
+    "UserSession",
 ]

@@ -31,3 +31,4 @@ class User(Base):
     )
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime | None]
