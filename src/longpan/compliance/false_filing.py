@@ -61,6 +61,7 @@ class FalseFiling(Detector):
         "ip_filings",
     )
     finding_types = ("false_filing",)
+    titles = (("false_filing", "虚假备案", "False filing"),)
     Params = FalseFilingParams
 
     def detect(self, ctx: DetectionContext) -> Iterable[FindingDraft]:

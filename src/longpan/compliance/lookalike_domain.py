@@ -152,6 +152,7 @@ class LookalikeDomain(Detector):
         "registrars",
     )
     finding_types = ("lookalike_domain",)
+    titles = (("lookalike_domain", "仿冒域名", "Look-alike domain"),)
     Params = LookalikeParams
 
     def detect(self, ctx: DetectionContext) -> Iterable[FindingDraft]:

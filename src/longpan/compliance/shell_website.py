@@ -39,6 +39,7 @@ class ShellWebsite(Detector):
     )
     inputs = ("icp_services", "icp_subjects", "dns_observations", "web_crawls")
     finding_types = ("shell_website",)
+    titles = (("shell_website", "空壳网站", "Shell website"),)
     Params = ShellWebsiteParams
 
     def detect(self, ctx: DetectionContext) -> Iterable[FindingDraft]:

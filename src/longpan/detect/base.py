@@ -76,6 +76,9 @@ class Detector(ABC):
     inputs: ClassVar[tuple[str, ...]]
     finding_types: ClassVar[tuple[str, ...]]
     references: ClassVar[tuple[str, ...]] = ()  # reference tables it reads, if any
+    # Display names per finding type for notices and the web: (type, 中文, English) each.
+    # Types without one are shown by their id.
+    titles: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     Params: ClassVar[type[BaseModel]] = NoParams
 
     def __init__(self, params: BaseModel | Mapping[str, Any] | None = None) -> None:
@@ -107,6 +110,9 @@ class Detector(ABC):
             raise DetectorError(f"{cls.id}: unknown reference tables {unknown}")
         if not issubclass(cls.Params, BaseModel):
             raise DetectorError(f"{cls.id}: Params must be a pydantic model")
+        stray = [t for t, _zh, _en in cls.titles if t not in cls.finding_types]
+        if stray:
+            raise DetectorError(f"{cls.id}: titles for undeclared finding types {stray}")
 
     def check_draft(self, draft: FindingDraft) -> None:
         """Raise DetectorError for output that breaks the declared contract."""

@@ -30,6 +30,15 @@ def finding_types() -> dict[str, type[Detector]]:
     return {t: cls for cls in detectors().values() for t in cls.finding_types}
 
 
+def finding_type_title(finding_type: str, lang: str = "zh") -> str:
+    """The display name of a finding type in ``lang`` ("zh" or "en"); the id if none."""
+    cls = finding_types().get(finding_type)
+    for declared, zh, en in cls.titles if cls else ():
+        if declared == finding_type:
+            return en if lang.startswith("en") else zh
+    return finding_type
+
+
 def select(types: list[str] | None) -> list[type[Detector]]:
     """The detectors producing ``types`` (all detectors when None)."""
     if not types:
