@@ -16,7 +16,7 @@ SYSTEM_MISSING := $(if $(wildcard /usr/lib/postgresql/15/bin/initdb),,postgres)$
 .PHONY: help setup test check lint typecheck demo clean distclean FORCE
 
 help:
-	@echo "make demo       ingest the example data, run the detectors, print the findings"
+	@echo "make demo       small synthetic province: detect, issue a batch, web UI on :8000"
 	@echo "make test       run the test suite beside a throwaway PostgreSQL 15 (PYTEST_ARGS=...)"
 	@echo "make setup      install system packages, .venv and the package (idempotent)"
 	@echo "make check      lint (ruff) + type check (mypy) + tests"
@@ -53,7 +53,7 @@ check: setup
 	$(MAKE) --no-print-directory test
 
 demo: setup
-	LONGPAN_HOME=$(LONGPAN_HOME) $(VENV)/bin/longpan demo
+	LONGPAN_HOME=$(LONGPAN_HOME) $(VENV)/bin/longpan demo --serve
 
 clean:
 	rm -rf var build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -14,9 +14,11 @@ from longpan.compliance import _lookalike_permutations as perm
 from longpan.compliance.lookalike_domain import LookalikeDomain, LookalikeParams
 from longpan.core.errors import ConfigError
 from longpan.core.identifiers import canonical_domain
+from longpan.detect import runner
 from longpan.detect.base import DetectionContext
 from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
+from longpan.resources.attribution import attribute
 from longpan.resources.ingest import ingest_folder
 from longpan.store.workspace import Workspace
 from tests.conftest import make_workspace
@@ -34,6 +36,9 @@ COLUMNS = {
     "registrars": "iana_id,name,country,cn_licence",
     "domain_registrations": "domain,observed_at,registrar_iana_id,registrar_name,registrant,"
     "created_at,expires_at,status",
+    "dns_observations": "fqdn,rrtype,value,first_seen,last_seen,count",
+    "ip_filings": "start_ip,end_ip,reporter_uscc,source_unit,allocation,user_name,user_uscc,"
+    "province,city,filed_at",
 }
 NAMECHEAP = (1068, "NameCheap, Inc.")
 XINNET = (120, "Xin Net Technology Corporation")
@@ -205,7 +210,11 @@ def test_flags_new_lookalikes(lake: Workspace, engine_name: str) -> None:
     assert typo["registered_at"] == "2024-12-20T08:00:00"
     assert typo["days_before_as_of"] == 10 and typo["window_days"] == 30
     assert typo["registrar"] == {"name": "NameCheap, Inc.", "iana_id": 1068, "country": "US"}
-    assert set(typo["snapshots"]) == set(LookalikeDomain.inputs)
+    # inputs read only to attribute brand look-alikes are absent from this lake
+    assert set(typo["snapshots"]) == set(LookalikeDomain.inputs) - {
+        "dns_observations",
+        "ip_filings",
+    }
 
     cyr = found[CYRILLIC]["evidence"]
     assert cyr["domain_unicode"] == "runz\u0435bank.com.cn" and cyr["similarity"] == 1.0
@@ -228,6 +237,52 @@ def test_flags_new_lookalikes(lake: Workspace, engine_name: str) -> None:
     assert brand["protected_as"] == "brand"
     assert brand["owner"] == {"uscc": None, "name": "中国工商银行"}
     assert found[IDN_TYPO]["evidence"]["imitates_unicode"] == "润泽银行.中国"
+
+
+def test_brand_lookalikes_get_the_general_domain_attribution(
+    tmp_path: Path, engine_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = province()
+    tables["icp_services"].append(  # an ordinary subject filed the look-alike itself
+        (
+            "苏ICP备2018012345号-2",
+            "苏ICP备2018012345号",
+            "website",
+            "站点",
+            "1cbc.com.cn",
+            BANK,
+            "",
+            "2024-12-28",
+            "active",
+        )
+    )
+    seen = "2024-12-01T00:00:00Z"
+    tables["dns_observations"] = [  # chinatax.com.cn serves from filed space
+        ("www.chinatax.com.cn", "A", "203.0.113.7", seen, "2024-12-30T00:00:00Z", 3),
+        ("chinatax.com.cn", "A", "198.51.100.9", seen, "2024-12-20T00:00:00Z", 1),
+    ]
+    filing = ("分配且使用", "某用户", "", "江苏", "南京", "2020-01-01")
+    tables["ip_filings"] = [
+        ("203.0.113.0", "203.0.113.255", WATER, "", *filing),
+        ("203.0.113.0", "203.0.113.15", AP, "", *filing),  # the narrowest wins
+        ("198.51.100.0", "198.51.100.255", BANK, "", *filing),  # an older answer
+    ]
+    ws = make_workspace(tmp_path / "home")
+    ingest_folder(ws, write_tables(tmp_path / "in", tables))
+    with monkeypatch.context() as patch:  # in bulk: no lookup per subject by the runner
+        patch.setattr(runner, "attribute", _no_lookup)
+        run_detection(ws, only=[TYPE], engine=engine_name, as_of=AS_OF)
+    found = findings(ws)
+    assert found["1cbc.com.cn"]["responsible_uscc"] == BANK  # the filing's access provider
+    assert found["chinatax.com.cn"]["responsible_uscc"] == AP
+    for subject, finding in found.items():  # the same answer as the one-by-one rule
+        general = attribute(ws.analytics(engine_name), subject)
+        owner = finding["evidence"]["owner"]["uscc"]
+        assert finding["responsible_uscc"] == (owner or (general.uscc if general else None))
+
+
+def _no_lookup(*_: object) -> None:
+    raise AssertionError("the runner looked a subject up")
 
 
 def test_near_misses_are_not_flagged(lake: Workspace) -> None:

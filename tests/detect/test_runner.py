@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from longpan.detect.findings import list_findings
+from longpan.detect.findings import count_summary, list_findings, summary
 from longpan.detect.runner import run_detection
 from longpan.resources.ingest import ingest_folder
 from longpan.store.models import AuditEntry, DetectionRun, Finding
@@ -82,6 +82,48 @@ def test_lifecycle_refresh_not_observed_reobserved(ws: Workspace, example_copy: 
     result = run_detection(ws, only=["dissolved_subject"])
     assert result.counts["dissolved_subject"]["reobserved"] == 1
     assert _by_subject(ws)[subject]["status"] == "open"
+
+
+def test_every_transition_is_audited_and_case_statuses_kept(
+    ws: Workspace, example_copy: Path
+) -> None:
+    ingest_folder(ws, example_copy)
+    run_detection(ws, only=["dissolved_subject"])
+    first = _by_subject(ws)
+    moved, plain = sorted(first)[:2]
+    with ws.sessions() as session, session.begin():  # a case has moved one finding on
+        session.execute(update(Finding).where(Finding.subject == moved).values(status="notified"))
+    for subject in (moved, plain):  # both registry records are corrected
+        _set_entity_status(example_copy, str(first[subject]["evidence"]["uscc"]), "存续")  # type: ignore[index]
+    ingest_folder(ws, example_copy)
+    assert (
+        run_detection(ws, only=["dissolved_subject"]).counts["dissolved_subject"]["not_observed"]
+        == 2
+    )
+    after = _by_subject(ws)
+    assert (after[moved]["status"], after[moved]["observed"]) == ("notified", False)
+    assert (after[plain]["status"], after[plain]["observed"]) == ("not_observed", False)
+    for subject in (moved, plain):
+        _set_entity_status(example_copy, str(first[subject]["evidence"]["uscc"]), "注销")  # type: ignore[index]
+    ingest_folder(ws, example_copy)
+    assert (
+        run_detection(ws, only=["dissolved_subject"]).counts["dissolved_subject"]["reobserved"] == 2
+    )
+    again = _by_subject(ws)
+    assert (again[moved]["status"], again[plain]["status"]) == ("notified", "open")
+    with ws.sessions() as session:
+        logged = session.execute(
+            select(AuditEntry.action, AuditEntry.object_id).where(
+                AuditEntry.action.like("finding.%")
+            )
+        ).all()
+        counted = count_summary(session, ["dissolved_subject"])
+        assert counted == summary(list_findings(session, types=["dissolved_subject"]))
+    ids = {f"dissolved_subject:{s}" for s in (moved, plain)}
+    assert sorted(logged).count(("finding.opened", f"dissolved_subject:{moved}")) == 1
+    assert {i for a, i in logged if a == "finding.not_observed"} == ids
+    assert {i for a, i in logged if a == "finding.reobserved"} == ids
+    assert sum(a == "finding.opened" for a, _ in logged) == len(first)
 
 
 def test_runs_and_transitions_are_recorded(sqlite_ws: Workspace) -> None:

@@ -18,8 +18,9 @@ from longpan.resources.exchange.reader import read_file
 from longpan.resources.exchange.tables import SPECS
 from longpan.resources.exchange.validate import validate
 from longpan.resources.ingest import IngestErrors, ingest_folder
+from longpan.store import lake as lake_module
 from longpan.store.datasets import DNS_OBSERVATIONS, ENTITIES
-from longpan.store.lake import PendingWrite, StagedWrite, conform, merge_log
+from longpan.store.lake import PendingWrite, StagedWrite, conform, merge_log, ordered
 from longpan.store.workspace import Workspace
 
 HEADER = "fqdn,rrtype,value,first_seen,last_seen,count"
@@ -54,13 +55,46 @@ def test_log_snapshots_merge_like_merge_log(sqlite_ws: Workspace, tmp_path: Path
     second = _dns_folder(tmp_path, "b", _rows(30, 60, 2), extra="source")
     ingest_folder(sqlite_ws, first)
     ingest_folder(sqlite_ws, second)
-    expected = merge_log(DNS_OBSERVATIONS, _reference_table(first), _reference_table(second))
+    # Each delivery is stored in the dataset's declared order (registered domain first):
+    # the kept earlier rows, then the new ones.
+    earlier, later = (ordered(DNS_OBSERVATIONS, _reference_table(f)) for f in (first, second))
+    expected = merge_log(DNS_OBSERVATIONS, earlier, later)
     got = sqlite_ws.lake.read(DNS_OBSERVATIONS)
     assert got.schema.equals(expected.schema)
     assert got.to_pylist() == expected.to_pylist()
     snapshot = sqlite_ws.lake.current("dns_observations")
     assert snapshot is not None and snapshot.rows == 60
     assert len(sqlite_ws.lake.files("dns_observations")) == 2
+
+
+def test_ordered_deliveries_let_engines_skip_row_groups(
+    sqlite_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lake_module, "ORDERED_ROW_GROUP", 8)
+    lines = [line.replace("www.", f"n{i % 3}.") for i, line in enumerate(_rows(0, 50, 1))]
+    lines.append("com.cn,NS,ns.cernet.net,2024-01-01T00:00:00Z,2024-02-01T00:00:00Z,1")
+    ingest_folder(sqlite_ws, _dns_folder(tmp_path, "a", list(reversed(lines))))
+    ingest_folder(sqlite_ws, _dns_folder(tmp_path, "b", _rows(45, 70, 2)))
+    first, second = sqlite_ws.lake.files("dns_observations")
+    for path in (first, second):
+        groups = [_domain_bounds(pq.ParquetFile(path).metadata, g) for g in range(_groups(path))]
+        assert len(groups) > 2
+        values = [v for g in groups for v in g if v is not None]
+        assert values == sorted(values)  # row groups hold disjoint, ascending ranges
+    last = pq.read_table(first).column("registered_domain").to_pylist()[-1]
+    assert last is None  # a name that is itself a public suffix has none: it comes last
+
+
+def _groups(path: Path) -> int:
+    return int(pq.ParquetFile(path).metadata.num_row_groups)
+
+
+def _domain_bounds(meta: pq.FileMetaData, group: int) -> tuple[str | None, str | None]:
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    stats = meta.row_group(group).column(names.index("registered_domain")).statistics
+    if stats is None or not stats.has_min_max:
+        return None, None
+    return stats.min, stats.max
 
 
 def test_a_second_log_delivery_that_replaces_everything(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from longpan.cli import cases as cases_cli
 from longpan.cli import data, demo, detection, report, synth
+from longpan.cli import serve as serve_cli
+from longpan.cli import threat as threat_cli
+from longpan.cli import users as users_cli
+from longpan.cli import vuln as vuln_cli
 
 app = typer.Typer(
     name="longpan",
@@ -22,6 +27,11 @@ app.command()(data.show)
 app.command()(report.report)
 app.command()(synth.synth)
 app.command()(demo.demo)
+cases_cli.register(app)  # longpan batch …, verify, remind, escalation
+app.add_typer(threat_cli.app)  # longpan threat …
+app.add_typer(vuln_cli.app)  # longpan vuln …
+app.add_typer(users_cli.app)  # longpan user add|list
+app.command()(serve_cli.serve)
 
 
 def main() -> None:

@@ -1,14 +1,19 @@
-"""``longpan demo``: the main job end to end on embedded defaults."""
+"""``longpan demo``: the main job end to end on embedded defaults, ending with the web
+platform on http://127.0.0.1:8000: demo users for every role (generated passwords,
+printed) and one batch of notices already issued through the loop's services."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from longpan.cli.common import handle_errors, out, progress_bar, workspace
+from longpan.cli.demo_loop import demo_loop, print_logins
 from longpan.cli.detection import print_summary
+from longpan.cli.serve import serve as serve_web
 from longpan.core.errors import InputError
 from longpan.detect import registry
 from longpan.detect.evaluate import evaluate_database
@@ -31,8 +36,16 @@ def demo(
             "province, generated on first use)"
         ),
     ] = None,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="end by serving the web UI on http://127.0.0.1:8000 (default: when run "
+            "from a terminal)",
+        ),
+    ] = None,
 ) -> None:
-    """Generate a small synthetic province, ingest it, detect, print the findings summary."""
+    """Generate a small synthetic province, ingest, detect, issue a demo batch, serve the UI."""
     ws = workspace()
     out.print(f"[bold]龙磐 Longpan demo[/] — LONGPAN_HOME={ws.settings.home.resolve()}")
     folder = data or _demo_province(ws.settings.home / "demo-province")
@@ -59,6 +72,13 @@ def demo(
         )
     if result.errors:
         raise typer.Exit(1)
+    logins = demo_loop(ws)
+    ws.close()
+    print_logins(logins)
+    if serve if serve is not None else sys.stdin.isatty():
+        serve_web(host="127.0.0.1", port=8000, workers=1)
+    else:
+        out.print("6. web: not started (not a terminal); run `longpan serve` to browse it")
 
 
 def _demo_province(folder: Path) -> Path:

@@ -19,7 +19,7 @@ from longpan.cli.common import (
 )
 from longpan.detect import registry
 from longpan.detect.evaluate import evaluate_database
-from longpan.detect.findings import list_findings, summary
+from longpan.detect.findings import count_summary, list_findings, summary
 from longpan.detect.runner import RunResult, run_detection
 
 
@@ -66,12 +66,12 @@ def detect(
         )
     types = [ft for cls in chosen for ft in cls.finding_types]
     with ws.sessions() as session:
-        records = list_findings(session, types=types)
-    if json_out:
-        print_json({"run": _run_json(result), "findings": records})
-    else:
-        _print_run(result)
-        print_summary(records)
+        if json_out:
+            records = list_findings(session, types=types)
+            print_json({"run": _run_json(result), "findings": records})
+        else:  # counted by the database: a province's findings are not read back
+            _print_run(result)
+            _print_summary_rows(count_summary(session, types))
     if result.errors:
         raise typer.Exit(1)
 
@@ -100,7 +100,10 @@ def _print_run(result: RunResult) -> None:
 
 
 def print_summary(records: list[dict[str, Any]]) -> None:
-    rows = summary(records)
+    _print_summary_rows(summary(records))
+
+
+def _print_summary_rows(rows: list[dict[str, Any]]) -> None:
     if not rows:
         out.print(t("no_findings"))
         return

@@ -43,6 +43,33 @@ def report(
         figures["filings"]["services"],
         ("service_type", "status", "count"),
     )
+    _print_loop(figures["loop"])
+
+
+LOOP_COLUMNS = (
+    "organisations_notified",
+    "batches",
+    "findings_notified",
+    "findings_handled",
+    "closure_rate",
+    "overdue",
+    "overdue_rate",
+    "median_days_to_close",
+)
+
+
+def _print_loop(loop: dict[str, Any]) -> None:
+    """The closed-loop figures (闭环): overall, then by type, organisation and batch."""
+    _print_rows("通报闭环 (closed loop)", [loop["overall"]], LOOP_COLUMNS)
+    _print_rows("闭环 按类型 (by type)", loop["by_type"], ("title", "type", *LOOP_COLUMNS[2:]))
+    _print_rows(
+        "闭环 按责任单位 (by organisation)",
+        loop["by_organisation"][:30],
+        ("name", "uscc", *LOOP_COLUMNS[2:]),
+    )
+    _print_rows(
+        "闭环 按批次 (by batch)", loop["by_batch"], ("title", "document_number", *LOOP_COLUMNS[2:])
+    )
 
 
 def _print_accuracy(title: str, figures: dict[str, Any]) -> None:

@@ -185,16 +185,21 @@ def access_points(services: ir.Table) -> ir.Table:
 
 
 def recent_answers(
-    ctx: DetectionContext, since: datetime, keys: Sequence[str] | None = None
+    ctx: DetectionContext,
+    since: datetime,
+    keys: Sequence[str] | None = None,
+    domains: Sequence[str] | None = None,
 ) -> ir.Table:
-    """A/AAAA answers last seen at or after ``since`` (for ``keys`` only, if given):
-    fqdn, domain, ip, key, last_seen."""
+    """A/AAAA answers last seen at or after ``since`` (for ``keys`` and names under
+    ``domains`` only, if given): fqdn, domain, ip, key, last_seen."""
     dns = ctx.table("dns_observations")
     recent = dns.filter(
         dns.rrtype.isin(["A", "AAAA"]) & (dns.last_seen >= naive(since)) & dns.value_key.notnull()
     )
     if keys is not None:
         recent = recent.filter(recent.value_key.isin(list(keys)))
+    if domains is not None:  # the lake is ordered by registered domain: row groups skipped
+        recent = recent.filter(recent.registered_domain.isin(list(domains)))
     return recent.select(
         "fqdn", "last_seen", domain=recent.registered_domain, ip=recent.value, key=recent.value_key
     )
@@ -323,19 +328,24 @@ def outside_provider_space(
         covered = containing(points, "key", _owned_space(ctx), levels, [on_owner])
         acc = acc.anti_join(covered.select("ap", "key"), ["ap", "key"])
     bad = acc.mutate(n_domains=acc.registered_domains.length().fill_null(0))
-    seen = _seen_serving(ctx, bad, since, keys)
+    domains = _domains_of(ctx, svc) if keys is not None else None  # re-check: a few
+    seen = _seen_serving(bad, recent_answers(ctx, since, keys, domains))
     joined = bad.left_join(seen, [bad.service_licence == seen.s_licence, bad.key == seen.s_key])
     if confirm:
         joined = joined.filter((joined.n_domains == 0) | joined.s_key.notnull())
     return ctx.execute(joined.select(*OUTSIDE_COLUMNS))
 
 
-def _seen_serving(
-    ctx: DetectionContext, bad: ir.Table, since: datetime, keys: Sequence[str] | None
-) -> ir.Table:
-    """Recent DNS answers that show one of a service's own domains at its access address."""
+def _domains_of(ctx: DetectionContext, services: ir.Table) -> list[str]:
+    """The registered domains ``services`` list (a few, when re-checking addresses)."""
+    listed = services.select(d=services.registered_domains.unnest())
+    return sorted(r["d"] for r in ctx.execute(listed.filter(listed.d.notnull()).distinct()))
+
+
+def _seen_serving(bad: ir.Table, answers: ir.Table) -> ir.Table:
+    """The ``answers`` (recent ones, see ``recent_answers``) that show one of a service's
+    own domains at its access address."""
     doms = bad.select("service_licence", "key", d=bad.registered_domains.unnest())
-    answers = recent_answers(ctx, since, keys)
     dns = answers.select("fqdn", "last_seen", dns_domain=answers.domain, dns_key=answers.key)
     seen = doms.join(dns, [doms.d == dns.dns_domain, doms.key == dns.dns_key])
     return seen.group_by(s_licence=seen.service_licence, s_key=seen.key).agg(

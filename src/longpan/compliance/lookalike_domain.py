@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ import ibis.expr.types as ir
 from pydantic import Field, field_validator
 
 from longpan.compliance import _lookalike_permutations as perm
+from longpan.compliance._responsible import domain_owners
 from longpan.core.errors import IdentifierError
 from longpan.core.identifiers import canonical_domain, registered_domain, to_unicode
 from longpan.detect.base import DetectionContext, Detector, FindingDraft, NoParams
@@ -150,8 +152,11 @@ class LookalikeDomain(Detector):
         "icp_services",
         "domain_registrations",
         "registrars",
+        "dns_observations",  # the general attribution of brand look-alikes
+        "ip_filings",
     )
     finding_types = ("lookalike_domain",)
+    attributes = True  # brand look-alikes get the general domain rule here, in bulk
     titles = (("lookalike_domain", "仿冒域名", "Look-alike domain"),)
     Params = LookalikeParams
 
@@ -175,9 +180,14 @@ class LookalikeDomain(Detector):
         by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             by_domain[row["domain"]].append(row)
-        return [
+        drafts = [
             self._draft(ctx, params, domain, matches, owners)
             for domain, matches in sorted(by_domain.items())
+        ]
+        unowned = [d.subject for d in drafts if d.responsible_uscc is None]
+        found = domain_owners(ctx, unowned)
+        return [
+            replace(d, responsible_uscc=found.get(d.subject, d.responsible_uscc)) for d in drafts
         ]
 
     def _protected(

@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # Detector thresholds, by detector id: {"shell_website": {"days": 45}} (JSON in the env).
     detectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Web sign-in (accounts/, web/): session lifetime, cookie Secure flag, login rate limit.
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    # The closed loop (cases/): evidence upload limit; SMTP for reminder emails (off when
+    # no host is set).
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "longpan@localhost"
+    smtp_starttls: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

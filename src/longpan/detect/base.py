@@ -35,6 +35,9 @@ class FindingDraft:
     severity: str
     evidence: dict[str, Any]
     responsible_uscc: str | None = None
+    # Tells apart several findings of one type about one subject (e.g. the CVE of a
+    # vulnerable service, whose subject is ``ip:port``); part of the fingerprint.
+    key: str = ""
 
 
 @dataclass
@@ -80,6 +83,10 @@ class Detector(ABC):
     # Types without one are shown by their id.
     titles: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     Params: ClassVar[type[BaseModel]] = NoParams
+    # True when detect() sets responsible_uscc wherever the lake can name someone (by its
+    # own rule or the general one); the runner then leaves an empty one empty instead of
+    # looking each such subject up again.
+    attributes: ClassVar[bool] = False
 
     def __init__(self, params: BaseModel | Mapping[str, Any] | None = None) -> None:
         if isinstance(params, self.Params):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from longpan.core.errors import InputError
@@ -65,3 +65,15 @@ def summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"type": t, "severity": sev, "status": st, "count": n}
         for (t, sev, st), n in sorted(counts.items())
     ]
+
+
+def count_summary(session: Session, types: list[str] | None = None) -> list[dict[str, Any]]:
+    """``summary`` of the stored findings (of ``types``), counted by the database: the
+    summary a detection run prints without reading every finding's evidence."""
+    query = select(Finding.type, Finding.severity, Finding.status, func.count()).group_by(
+        Finding.type, Finding.severity, Finding.status
+    )
+    if types:
+        query = query.where(Finding.type.in_(types))
+    rows = sorted(tuple(r) for r in session.execute(query))
+    return [{"type": t, "severity": sev, "status": st, "count": n} for t, sev, st, n in rows]

@@ -2,10 +2,10 @@
 
 For each chosen detector it builds the context, validates the output against the
 contract, fills in attribution where the detector left it open, and upserts findings
-by fingerprint (type + subject): new ones are opened, present ones refreshed, ones no
-longer observed marked so (never deleted). Each detector's findings are stored in one
-transaction, so a failing detector leaves the others' results and its own old findings
-untouched; the run record keeps the error.
+by fingerprint (type + subject, + key where one subject has several): new ones are
+opened, present ones refreshed, ones no longer observed marked so (never deleted).
+Each detector's findings are stored in one transaction, so a failing detector leaves
+the others' results and its own old findings untouched; the run record keeps the error.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _run_one(
         raise
     except Exception as exc:  # a detector bug must not take the run down
         raise DetectorError(f"{cls.id} raised {type(exc).__name__}: {exc}") from exc
-    drafts = [_attributed(analytics, d, inputs) for d in drafts]
+    drafts = [_attributed(analytics, d, inputs, lookup=not cls.attributes) for d in drafts]
     with transaction(ws.sessions) as session:
         return upsert_findings(
             session, detector, drafts, run_id=run_id, now=now, subjects=subjects, clock=ws.clock
@@ -121,24 +121,26 @@ def _run_one(
 def _checked(
     detector: Detector, drafts: Any, subjects: frozenset[str] | None
 ) -> list[FindingDraft]:
-    unique: dict[tuple[str, str], FindingDraft] = {}
+    unique: dict[tuple[str, str, str], FindingDraft] = {}
     for draft in drafts:
         detector.check_draft(draft)
         if subjects is not None and draft.subject not in subjects:
             continue
-        unique.setdefault((draft.type, draft.subject), draft)
+        unique.setdefault((draft.type, draft.subject, draft.key), draft)
     return list(unique.values())
 
 
 def _attributed(
-    engine: AnalyticsEngine, draft: FindingDraft, snaps: dict[str, str]
+    engine: AnalyticsEngine, draft: FindingDraft, snaps: dict[str, str], *, lookup: bool
 ) -> FindingDraft:
     evidence = jsonable({**draft.evidence, "snapshots": snaps})
     responsible = draft.responsible_uscc
-    if responsible is None:
+    if responsible is None and lookup:
         found = attribute(engine, draft.subject)
         responsible = found.uscc if found else None
-    return FindingDraft(draft.type, draft.subject, draft.severity, evidence, responsible)
+    return FindingDraft(
+        draft.type, draft.subject, draft.severity, evidence, responsible, key=draft.key
+    )
 
 
 def _open_run(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from longpan.detect.findings import list_findings
 from longpan.metrics.accuracy import ICP_TYPES, IP_TYPES, accuracy, icp_records, ip_records
 from longpan.metrics.counts import filing_statistics, finding_counts
+from longpan.metrics.loop import loop_figures
 from longpan.store.models import ACTIVE_STATUSES, Organisation
 from longpan.store.workspace import Workspace
 
@@ -28,4 +29,5 @@ def build_report(ws: Workspace, *, engine: str | None = None, seed: int = 0) -> 
         "ip_accuracy": accuracy(ip_records(analytics), ip_flagged, names, seed),
         "counts": finding_counts(analytics, findings, names),
         "filings": filing_statistics(analytics),
+        "loop": loop_figures(ws),
     }

@@ -6,7 +6,9 @@ The general rules, by subject kind:
 - domain → the access provider of the active filing that covers it; if it is unfiled,
   the unit that reported the IP filing covering an address it serves from;
 - IP address or range → the reporter (报备单位) of the narrowest IP filing covering it;
-- 统一社会信用代码 → that organisation itself.
+- 统一社会信用代码 → that organisation itself;
+- ``<uscc>:<indicator>`` (a unit's threat-indicator hit) → that unit; ``indicator:<value>``
+  (a warning to the regulator about every unit hit) → nobody.
 Detectors with a more specific rule set ``responsible_uscc`` themselves.
 """
 
@@ -92,6 +94,14 @@ def _uscc(engine: AnalyticsEngine, uscc: str) -> Attribution | None:
     return Attribution(uscc, "the organisation itself")
 
 
+def _ioc(engine: AnalyticsEngine, subject: str) -> Attribution | None:
+    return Attribution(subject.partition(":")[0], "the unit whose logs hold the hit")
+
+
+def _nobody(engine: AnalyticsEngine, subject: str) -> Attribution | None:
+    return None
+
+
 _RULES = {
     "icp_service": _service,
     "icp_subject": _subject,
@@ -99,4 +109,8 @@ _RULES = {
     "ip": _ip,
     "ip_range": _range,
     "uscc": _uscc,
+    "ioc": _ioc,
+    "indicator": _nobody,
+    # A vulnerable service's owner is in the asset row; the detector sets it itself.
+    "service": _nobody,
 }

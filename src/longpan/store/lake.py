@@ -16,6 +16,13 @@ A write is either an Arrow table (``PendingWrite``) or a Parquet file already in
 dataset's schema (``StagedWrite``, written under ``staging_dir()`` while a big input
 was checked), which is moved into the snapshot. A log snapshot from a staged file is
 two files: the previous rows not superseded, then the new rows.
+
+A dataset that declares ``order_by`` has the rows of each delivery written in that
+order (ties broken by the following columns, so the order is total when they end with
+the key). Row groups then cover narrow ranges of the first column, and the engines skip
+every row group whose min/max statistics exclude a filter value: looking up one
+registered domain in 20 M passive-DNS rows reads one row group instead of all. Big
+files are sorted by DuckDB within ``SORT_MEMORY``, spilling to the staging folder.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ from longpan.core.errors import ConfigError, InputError, NotFoundError
 
 CATALOG = "_catalog.json"
 KEY_SEPARATOR = "\x1f"
+SORT_MEMORY = "2GB"  # DuckDB's memory limit while ordering a delivery (it spills beyond)
+ORDERED_ROW_GROUP = 1 << 17  # rows per row group of an ordered file: the unit engines skip
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class Dataset:
     mode: Literal["state", "log"]
     observed_at: str | None = None  # column whose maximum is the data's as-of time
     doc: str = ""
+    order_by: tuple[str, ...] = ()  # rows of each delivery are written in this order
 
     @property
     def schema(self) -> pa.Schema:
@@ -228,7 +238,7 @@ class Lake:
         return candidate
 
     def _write_table(self, write: PendingWrite, snapshot_id: str) -> tuple[Path, int]:
-        table = conform(write.dataset, write.table)
+        table = ordered(write.dataset, conform(write.dataset, write.table))
         if write.dataset.mode == "log" and self._mergeable(write.dataset):
             table = merge_log(write.dataset, self.read(write.dataset), table)
         tmp = self._new_folder(write.dataset.name, snapshot_id)
@@ -240,16 +250,17 @@ class Lake:
         mergeable = write.dataset.mode == "log" and self._mergeable(write.dataset)
         previous = self.files(name) if mergeable else []
         tmp = self._new_folder(name, snapshot_id)
-        if not previous:
-            shutil.move(write.path, tmp / "part-00000.parquet")
-            return self._publish(tmp, name, snapshot_id), write.rows
-        schema = pa.unify_schemas([pq.read_schema(previous[0]), pq.read_schema(write.path)])
         spill = self.staging_dir()
         try:
+            if not previous:
+                schema = pq.read_schema(write.path)
+                _copy_as(write.dataset, write.path, tmp / "part-00000.parquet", schema, spill)
+                return self._publish(tmp, name, snapshot_id), write.rows
+            schema = pa.unify_schemas([pq.read_schema(previous[0]), pq.read_schema(write.path)])
             kept = _keep_unsuperseded(write.dataset, previous, write.path, tmp, spill, schema)
+            _copy_as(write.dataset, write.path, tmp / "part-00001.parquet", schema, spill)
         finally:
             shutil.rmtree(spill, ignore_errors=True)
-        _copy_as(write.path, tmp / "part-00001.parquet", schema)
         return self._publish(tmp, name, snapshot_id), kept + write.rows
 
     def _mergeable(self, dataset: Dataset) -> bool:
@@ -344,11 +355,11 @@ def _keep_unsuperseded(
             keep = np.ones(source.metadata.num_rows, np.bool_)
             keep[superseded.get(str(path), np.zeros(0, np.int64))] = False
             start = 0
-            for batch in source.iter_batches():
+            for batch in source.iter_batches(batch_size=ORDERED_ROW_GROUP):
                 wanted = pa.array(keep[start : start + batch.num_rows])
                 start += batch.num_rows
                 table = _as_schema(pa.Table.from_batches([batch]).filter(wanted), schema)
-                out.write_table(table)
+                out.write_table(table, row_group_size=ORDERED_ROW_GROUP)  # keeps runs short
                 kept += table.num_rows
     return kept
 
@@ -372,14 +383,49 @@ def _superseded_rows(
     return {str(name): rows[names == name].astype(np.int64) for name in np.unique(names)}
 
 
-def _copy_as(source: Path, target: Path, schema: pa.Schema) -> None:
-    """Move ``source`` to ``target`` in ``schema`` (rewritten only if its schema differs)."""
+def _copy_as(dataset: Dataset, source: Path, target: Path, schema: pa.Schema, spill: Path) -> None:
+    """Move ``source`` to ``target`` in ``schema`` and in the dataset's order (rewritten
+    only if its schema differs or it must be ordered)."""
+    if dataset.order_by:
+        _write_sorted(dataset, source, target, schema, spill)
+        return
     if pq.read_schema(source).equals(schema):
         shutil.move(source, target)
         return
     with pq.ParquetWriter(target, schema, compression="zstd") as out:
         for batch in pq.ParquetFile(source).iter_batches():
             out.write_table(_as_schema(pa.Table.from_batches([batch]), schema))
+
+
+def _write_sorted(
+    dataset: Dataset, source: Path, target: Path, schema: pa.Schema, spill: Path
+) -> None:
+    """Write ``source``'s rows to ``target`` ordered by ``dataset.order_by``: DuckDB sorts
+    within SORT_MEMORY (spilling to ``spill``), pyarrow writes the batches it streams."""
+    order = ", ".join(f'"{c}" ASC NULLS LAST' for c in dataset.order_by)
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "temp_directory": str(spill),
+        "memory_limit": SORT_MEMORY,
+    }
+    with duckdb.connect(config=config) as con:
+        con.execute("SET enable_progress_bar = false")
+        query = f"SELECT * FROM read_parquet('{_quoted(source)}') ORDER BY {order}"
+        reader = con.sql(query).to_arrow_reader(ORDERED_ROW_GROUP)
+        with pq.ParquetWriter(target, schema, compression="zstd") as out:
+            for batch in reader:
+                table = _as_schema(pa.Table.from_batches([batch]), schema)
+                out.write_table(table, row_group_size=ORDERED_ROW_GROUP)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def ordered(dataset: Dataset, table: pa.Table) -> pa.Table:
+    """``table`` in the dataset's declared row order (unchanged if it declares none)."""
+    if not dataset.order_by or table.num_rows < 2:
+        return table
+    return table.sort_by([(c, "ascending") for c in dataset.order_by], null_placement="at_end")
 
 
 def _as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from longpan.resources.exchange import assets as a
 from longpan.resources.exchange import columns as c
-from longpan.resources.exchange import lists, psl
+from longpan.resources.exchange import lists, netlogs, psl
 from longpan.resources.exchange import parsers as p
 from longpan.resources.exchange import rules as r
 from longpan.resources.exchange.rules import DeriveBatch, Row, RowRule, RulesBatch
@@ -192,6 +193,61 @@ SPECS: dict[str, TableSpec] = {
             ),
             derive=r.web_crawl_derive,
             derive_batch=r.web_crawl_derive_batch,
+        ),
+        TableSpec(
+            DATASETS["dns_logs"],
+            (
+                _req("ts", p.iso_timestamp, c.iso_timestamp),
+                _req("org_uscc", p.uscc),
+                _req("client_ip", p.ip, c.ip),
+                _req("qname", p.domain, c.domain),
+                _opt("answer", netlogs.answer),
+            ),
+            derive=netlogs.dns_log_derive,
+            derive_batch=netlogs.dns_log_derive_batch,
+        ),
+        TableSpec(
+            DATASETS["flow_logs"],
+            (
+                _req("ts", p.iso_timestamp, c.iso_timestamp),
+                _req("org_uscc", p.uscc),
+                _req("src", p.ip, c.ip),
+                _req("dst", p.ip, c.ip),
+                _opt("dport", netlogs.port),
+                _opt("bytes", p.non_negative_int, c.non_negative_int),
+            ),
+            derive=netlogs.flow_log_derive,
+            derive_batch=netlogs.flow_log_derive_batch,
+        ),
+        TableSpec(
+            DATASETS["http_logs"],
+            (
+                _req("ts", p.iso_timestamp, c.iso_timestamp),
+                _req("org_uscc", p.uscc),
+                _req("host", netlogs.host),
+                _req("url", p.text, c.text),
+            ),
+            rules=(netlogs.url_is_valid,),
+            derive=netlogs.http_log_derive,
+            derive_batch=netlogs.http_log_derive_batch,
+        ),
+        TableSpec(
+            DATASETS["assets"],
+            (
+                _req("org_uscc", p.uscc),
+                _req("ip", p.ip, c.ip),
+                _req("port", a.port),
+                _req("protocol", a.protocol),
+                _opt("product", p.text, c.text),
+                _opt("vendor", p.text, c.text),
+                _opt("version", p.text, c.text),
+                _opt("cpe", a.cpe23),
+                _opt("os_cpe", a.cpe23),
+                _opt("hw_cpe", a.cpe23),
+                _opt("hostname", p.text, c.text),
+                _req("observed_at", p.iso_timestamp, c.iso_timestamp),
+            ),
+            rules=(a.cpe_or_product_version,),
         ),
     )
 }

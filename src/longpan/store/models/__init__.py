@@ -3,6 +3,15 @@
 from longpan.store.models.account import LoginAttempt, UserSession
 from longpan.store.models.audit import AuditEntry
 from longpan.store.models.base import Base
+from longpan.store.models.case import (
+    Answer,
+    Attachment,
+    Batch,
+    Notice,
+    NoticeItem,
+    Reminder,
+    Verification,
+)
 from longpan.store.models.finding import (
     ACTIVE_STATUSES,
     FINDING_STATUSES,
@@ -19,13 +28,20 @@ __all__ = [
     "ORG_ROLES",
     "SEVERITIES",
     "USER_ROLES",
+    "Answer",
+    "Attachment",
     "AuditEntry",
     "Base",
+    "Batch",
     "DetectionRun",
     "Finding",
     "LoginAttempt",
+    "Notice",
+    "NoticeItem",
     "Organisation",
     "OrganisationRole",
+    "Reminder",
     "User",
     "UserSession",
+    "Verification",
 ]

@@ -63,7 +63,7 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     observed: Mapped[bool] = mapped_column(default=True)
     responsible_uscc: Mapped[str | None] = mapped_column(String(18), index=True)
-    first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
+    first_seen: Mapped[datetime] = mapped_column(index=True)
+    last_seen: Mapped[datetime] = mapped_column(index=True)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))

@@ -32,3 +32,4 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime | None]
+    email: Mapped[str | None] = mapped_column(String(255))  # for reminders (migration 0003)

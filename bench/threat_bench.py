@@ -1,0 +1,265 @@
+"""Benchmark: retro-hunt of 1M indicators over 100M DNS log rows, against grep -F -f.
+
+Generates (numpy, deterministic, in chunks so memory stays bounded) a ``dns_logs``
+snapshot of N rows in the dataset's schema (derived columns included) and an
+``indicators`` snapshot of M domain indicators, committed to a fresh lake under --dir.
+The same rows are written as CSV text and the indicator values as a pattern file. Then,
+in the same run:
+
+* hunt: ``IocHit.hunt`` (all indicators, the detector's own Ibis expressions) on DuckDB;
+* bare scan: DuckDB hashing every column of every row (as bench/detect_bench.py);
+* grep: ``LC_ALL=C grep -F -c -f patterns.txt dns_logs.csv`` (count of matching lines).
+
+Names are ``<word><n>.<suffix>`` with subdomain prefixes, so some indicators are
+substrings of other names (``river7.com`` in ``river77.com`` or ``river7.com.cn``):
+grep counts those lines, the hunt does not; the difference is reported as grep's
+substring false positives.
+
+    .venv/bin/python bench/threat_bench.py --rows 100000000 --indicators 1000000
+    .venv/bin/python bench/threat_bench.py --rows 2000000 --keep   # small, keep files
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from longpan.core import identifiers as ids
+from longpan.core.settings import load_settings
+from longpan.detect.base import DetectionContext
+from longpan.resources.exchange.netlogs import name_hash
+from longpan.resources.exchange.rules import ip_keys
+from longpan.store.datasets import DNS_LOGS, INDICATORS
+from longpan.store.lake import PendingWrite, StagedWrite
+from longpan.store.workspace import Workspace
+from longpan.threat.ioc_hit import IocHit
+from longpan.threat.matching import Scope
+
+WORDS = np.array(
+    ["river", "stone", "cloud", "lotus", "jade", "harbor", "maple", "cedar", "amber", "delta",
+     "orchid", "summit", "willow", "falcon", "silver", "ember", "breeze", "coral", "meadow",
+     "aurora", "pixel", "nimbus", "quartz", "tiger", "bamboo"]
+)  # fmt: skip
+SUFFIXES = np.array(["com", "cn", "com.cn", "net", "org", "top", "xyz", "net.cn"])
+PREFIXES = np.array(["", "www.", "api.", "cdn.", "mail.", "img.a.", "m.", "static.b."])
+AS_OF = datetime(2024, 12, 31, 12, 0, 0)
+DAYS = 14
+CHUNK = 4_000_000
+TEXT_COLUMNS = ("ts", "org_uscc", "client_ip", "qname", "answer")
+
+
+def vocabulary(bases: int, rng: np.random.Generator) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(names, their base domains, the bases' hashes): every base under every prefix."""
+    words = WORDS[rng.integers(0, len(WORDS), bases)]
+    suffix = SUFFIXES[rng.integers(0, len(SUFFIXES), bases)]
+    base = np.char.add(np.char.add(np.char.add(words, np.arange(bases).astype(str)), "."), suffix)
+    names = np.char.add(np.repeat(PREFIXES, bases), np.tile(base, len(PREFIXES)))
+    hashes = np.array([name_hash(b) for b in base.tolist()], dtype=np.int64)
+    tiled = np.tile(base, len(PREFIXES)).tolist()
+    return pa.array(names.tolist()), pa.array(tiled), pa.array(np.tile(hashes, len(PREFIXES)))
+
+
+def addresses(count: int, rng: np.random.Generator, first: int) -> pa.Array:
+    octets = rng.integers(0, 256, (count, 3))
+    text = [f"{first}.{a}.{b}.{c}" for a, b, c in octets]
+    return pa.array(text)
+
+
+def units(count: int) -> pa.Array:
+    return pa.array([ids.make_uscc("9", "1", "320100", f"MA{i:06d}") for i in range(count)])
+
+
+def write_logs(folder: Path, rows: int, rng: np.random.Generator) -> tuple[Path, Path, pa.Array]:
+    """The dns_logs Parquet (lake schema) and the same rows as CSV; the vocabulary's bases."""
+    bases = 300_000
+    names, base_of, hashes = vocabulary(bases, rng)
+    orgs = units(500)
+    clients = addresses(100_000, rng, 10)
+    client_keys = ip_keys(clients)
+    answers = addresses(50_000, rng, 203)
+    answer_keys = ip_keys(answers)
+    start = int((AS_OF - timedelta(days=DAYS)).timestamp() * 1e6)
+    span = DAYS * 86_400 * 1_000_000
+    parquet, text = folder / "dns_logs.parquet", folder / "dns_logs.csv"
+    text_schema = pa.schema([(c, pa.string()) for c in TEXT_COLUMNS])
+    with (
+        pq.ParquetWriter(parquet, DNS_LOGS.schema, compression="zstd") as out,
+        pacsv.CSVWriter(text, text_schema) as csv_out,
+    ):
+        for done in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - done)
+            pick = pa.array((len(names) * rng.random(n) ** 2.5).astype(np.int64))  # skewed
+            client = pa.array(rng.integers(0, len(clients), n))
+            answer = pa.array(rng.integers(0, len(answers), n))
+            has_answer = pa.array(rng.random(n) < 0.8)
+            ts = pa.array(start + np.sort(rng.integers(0, span, n)), pa.timestamp("us"))
+            table = pa.table({
+                "ts": ts,
+                "org_uscc": orgs.take(pa.array(rng.integers(0, len(orgs), n))),
+                "client_ip": clients.take(client),
+                "qname": names.take(pick),
+                "answer": pc.if_else(has_answer, answers.take(answer), pa.nulls(n, pa.string())),
+                "base_domain": base_of.take(pick),
+                "base_hash": hashes.take(pick),
+                "client_key": client_keys.take(client),
+                "answer_key": pc.if_else(has_answer, answer_keys.take(answer),
+                                         pa.nulls(n, pa.string())),
+            }, schema=DNS_LOGS.schema)  # fmt: skip
+            out.write_table(table, row_group_size=1 << 20)
+            shown = table.select(["org_uscc", "client_ip", "qname", "answer"])
+            iso = pc.strftime(ts, format="%Y-%m-%dT%H:%M:%S")
+            csv_out.write_table(pa.table({"ts": iso, **{c: shown[c] for c in shown.column_names}}))
+            print(f"  logs {done + n:,}/{rows:,}", file=sys.stderr, flush=True)
+    return parquet, text, pa.array(base_of.to_numpy(zero_copy_only=False)[:bases])
+
+
+def indicator_table(
+    count: int, bases: pa.Array, rng: np.random.Generator, hit_bases: int
+) -> pa.Table:
+    """``count`` domain indicators: ``hit_bases`` bases of the logs (real hits), look-alikes of
+    others ('.com' of a '.com.cn' name, a longer number), and names never seen."""
+    base = bases.to_numpy(zero_copy_only=False)
+    hit = base[rng.choice(len(base), hit_bases, replace=False)]
+    cn = base[np.char.endswith(base.astype(str), ".com.cn")]
+    alike = np.char.replace(cn[: count // 10].astype(str), ".com.cn", ".com")
+    rest = count - len(hit) - len(alike)
+    words = WORDS[rng.integers(0, len(WORDS), rest)]
+    numbers = rng.integers(10**6, 10**9, rest).astype(str)
+    unseen = np.char.add(np.char.add(words, numbers), ".net")
+    values = pa.array(np.unique(np.concatenate([hit.astype(str), alike, unseen])).tolist())
+    n = len(values)
+    valid_from = AS_OF - timedelta(days=365)
+    added = datetime(2024, 12, 31)
+    return pa.table({
+        "indicator_id": pa.array([f"indicator--bench-{i}" for i in range(n)]),
+        "modified": pa.array([valid_from] * n, pa.timestamp("us")),
+        "kind": pa.array(["domain"] * n), "value": values,
+        "base_domain": values, "base_hash": pa.array([name_hash(v) for v in values.to_pylist()]),
+        "start_key": pa.nulls(n, pa.string()),
+        "end_key": pa.nulls(n, pa.string()), "revoked": pa.array([False] * n),
+        "valid_from": pa.array([valid_from] * n, pa.timestamp("us")),
+        "valid_until": pa.nulls(n, pa.timestamp("us")), "name": pa.nulls(n, pa.string()),
+        "pattern": pc.binary_join_element_wise("[domain-name:value = '", values, "']", ""),
+        "unsupported": pa.array([[]] * n, pa.list_(pa.string())),
+        "labels": pa.array([["malicious-activity"]] * n, pa.list_(pa.string())),
+        "confidence": pa.array([80] * n, pa.int64()),
+        "kill_chain": pa.array([[]] * n, pa.list_(pa.string())),
+        "source": pa.array(["bench"] * n), "added_at": pa.array([added] * n, pa.timestamp("us")),
+    }, schema=INDICATORS.schema)  # fmt: skip
+
+
+def timed(label: str, work):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = work()
+    elapsed = time.perf_counter() - started
+    print(f"{label}: {elapsed:.2f} s", file=sys.stderr, flush=True)
+    return result, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--indicators", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/longpan-threat-bench"))
+    parser.add_argument("--hit-bases", type=int, default=200, help="indicators seen in logs")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args()
+    rng = np.random.default_rng(20241231)
+    shutil.rmtree(args.dir, ignore_errors=True)
+    (args.dir / "gen").mkdir(parents=True)
+    ws = Workspace(load_settings(home=args.dir / "home"))
+    ws.init()
+    (parquet, text, bases), gen_s = timed(
+        "generate", lambda: write_logs(args.dir / "gen", args.rows, rng)
+    )
+    indicators = indicator_table(args.indicators, bases, rng, args.hit_bases)
+    patterns = args.dir / "gen" / "patterns.txt"
+    patterns.write_text("\n".join(indicators["value"].to_pylist()) + "\n", "ascii")
+    digest = hashlib.sha256(str(args.rows).encode()).hexdigest()
+    ws.lake.commit([StagedWrite(DNS_LOGS, parquet, args.rows, digest, ["bench"]),
+                    PendingWrite(INDICATORS, indicators, digest, ["bench"])])  # fmt: skip
+    engine = ws.analytics("duckdb")
+    ctx = DetectionContext(engine, AS_OF.replace(tzinfo=UTC), IocHit.inputs)
+    detector = IocHit({"window_days": DAYS + 1})
+    scope = Scope(ctx.as_of, DAYS + 1)
+    files = [str(p) for p in ws.lake.files("dns_logs")]
+    con = engine.backend.con
+    columns = ", ".join(DNS_LOGS.schema.names)
+    scan_sql = f"SELECT sum(hash({columns})) FROM read_parquet($files)"  # as detect_bench
+    _, scan_s = timed("bare scan", lambda: con.execute(scan_sql, {"files": files}).fetchall())
+    narrow_s = _narrowing(engine, ctx, scope)
+    query_s = _query(engine, ctx, scope)
+    drafts, hunt_s = timed("hunt", lambda: detector.hunt(ctx, scope))
+    hits = [d for d in drafts if d.type == "ioc_hit"]
+    rows_hit = _rows_hit(engine, ctx, scope)
+    grep = ["grep", "-F", "-c", "-f", str(patterns), str(text)]
+    grep_out, grep_s = timed("grep", lambda: subprocess.run(grep, capture_output=True, text=True,
+                                                            env={"LC_ALL": "C"}))  # fmt: skip
+    grep_lines = int(grep_out.stdout.strip() or 0)
+    report = {
+        "rows": args.rows, "indicators": indicators.num_rows, "generate_s": round(gen_s, 1),
+        "bare_scan_s": round(scan_s, 2), "hunt_s": round(hunt_s, 2),
+        "hunt_query_s": round(query_s, 2), "narrowing_s": round(narrow_s, 2),
+        "grep_s": round(grep_s, 2),
+        "hunt_rows_per_s": round(args.rows / hunt_s), "grep_rows_per_s": round(args.rows / grep_s),
+        "speedup_vs_grep": round(grep_s / hunt_s, 1),
+        "hunt_vs_bare_scan": round(hunt_s / scan_s, 1),
+        "ioc_hit_findings": len(hits), "log_rows_hit": rows_hit, "grep_lines": grep_lines,
+        "grep_substring_false_positives": grep_lines - rows_hit,
+        "text_bytes": text.stat().st_size,
+    }  # fmt: skip
+    for key, value in report.items():
+        print(f"{key}: {value}")
+    ws.close()
+    if not args.keep:
+        shutil.rmtree(args.dir, ignore_errors=True)
+
+
+def _query(engine, ctx, scope) -> float:  # type: ignore[no-untyped-def]
+    """The hunt's engine query alone (all hits to Arrow), without building findings."""
+    from longpan.threat import matching as m
+
+    logs = {n: ctx.table(n) for n in ("dns_logs", "flow_logs", "http_logs")}
+    live = m.live_indicators(ctx.table("indicators"), scope)
+    hits = m.all_hits(logs, live, scope, frozenset({"domain"}))
+    return float(timed("hunt query", lambda: engine.execute(hits))[1])
+
+
+def _narrowing(engine, ctx, scope) -> float:  # type: ignore[no-untyped-def]
+    """The integer semi-join alone: log rows whose base domain carries an indicator."""
+    from longpan.threat import matching as m
+
+    dns = m.in_window(ctx.table("dns_logs"), scope)
+    bases = ctx.table("indicators").select("base_hash").distinct()
+    count = dns.semi_join(bases, dns.base_hash == bases.base_hash).count()
+    return float(timed("narrowing", lambda: engine.scalar(count))[1])
+
+
+def _rows_hit(engine, ctx, scope) -> int:  # type: ignore[no-untyped-def]
+    """Distinct log rows with at least one hit (what grep's line count should be)."""
+    from longpan.threat import matching as m
+
+    logs = {n: ctx.table(n) for n in ("dns_logs", "flow_logs", "http_logs")}
+    live = m.live_indicators(ctx.table("indicators"), scope)
+    hits = m.all_hits(logs, live, scope, m.present_kinds(ctx.execute(m.kinds_query(live))))
+    assert hits is not None
+    rows = hits.select("ts", "org_uscc", "detail").distinct().count()
+    return int(engine.scalar(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""Commands for the closed loop: ``longpan batch …``, ``verify``, ``remind``, ``escalation``.
+
+Library twins of the web's batch, verification and escalation pages. Every command
+acts as a platform user (``--user``), so the audit log says who did it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from longpan.cases.batches import (
+    BatchView,
+    approve_batch,
+    cancel_batch,
+    create_batch,
+    issue_batch,
+    list_batches,
+    preview_batch,
+)
+from longpan.cases.escalation import escalation_list, send_reminders
+from longpan.cases.selection import FindingFilter
+from longpan.cases.verify import verify_pending
+from longpan.cli.common import handle_errors, out, print_json, workspace
+from longpan.core.errors import InputError, NotFoundError
+from longpan.store.models import User
+from longpan.store.workspace import Workspace
+
+batch_app = typer.Typer(help="通报批次 (batches of notices): preview, create, approve, issue.")
+
+UserOption = Annotated[str, typer.Option("--user", help="act as this platform user (audited)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+TypeOption = Annotated[list[str] | None, typer.Option("--type", help="finding type(s)")]
+SeverityOption = Annotated[list[str] | None, typer.Option("--severity", help="severity(ies)")]
+OrgOption = Annotated[list[str] | None, typer.Option("--org", help="responsible USCC(s)")]
+CityOption = Annotated[list[str] | None, typer.Option("--city", help="city, e.g. 南京市")]
+SinceOption = Annotated[str | None, typer.Option("--since", help="first seen on/after (date)")]
+UntilOption = Annotated[str | None, typer.Option("--until", help="first seen on/before (date)")]
+FindingOption = Annotated[list[int] | None, typer.Option("--finding", help="finding id(s)")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the loop's commands to the main application."""
+    app.add_typer(batch_app, name="batch")
+    app.command("verify")(verify)
+    app.command("remind")(remind)
+    app.command("escalation")(escalation)
+
+
+def _actor(ws: Workspace, username: str) -> User:
+    with ws.sessions() as session:
+        user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"--user: no platform user {username!r} (create one: longpan user add)")
+    return user
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _filters(
+    types: list[str] | None,
+    severities: list[str] | None,
+    orgs: list[str] | None,
+    cities: list[str] | None,
+    since: str | None,
+    until: str | None,
+    findings: list[int] | None,
+) -> FindingFilter:
+    return FindingFilter(
+        types=tuple(types or ()),
+        severities=tuple(severities or ()),
+        organisations=tuple(orgs or ()),
+        cities=tuple(cities or ()),
+        first_seen_from=_date(since, "--since"),
+        first_seen_to=_date(until, "--until"),
+        finding_ids=tuple(findings or ()),
+    )
+
+
+@batch_app.command("preview")
+@handle_errors
+def preview(
+    user: UserOption,
+    type_: TypeOption = None,
+    severity: SeverityOption = None,
+    org: OrgOption = None,
+    city: CityOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    finding: FindingOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show which findings a batch with these filters would send, by organisation."""
+    ws = workspace()
+    filters = _filters(type_, severity, org, city, since, until, finding)
+    result = preview_batch(ws, _actor(ws, user), filters)
+    if json_out:
+        print_json(asdict(result))
+        return
+    table = Table(title="批次预览 (batch preview)")
+    for column in ("organisation", "uscc", "findings"):
+        table.add_column(column)
+    for group in result.groups:
+        table.add_row(group.name, group.uscc, str(len(group.findings)))
+    out.print(table)
+    out.print(f"无法通报 (unaddressable): {len(result.unaddressable)}")
+    out.print(f"已在办 (held): {len(result.held)}")
+
+
+@batch_app.command("create")
+@handle_errors
+def create(
+    user: UserOption,
+    title: Annotated[str, typer.Option(help="e.g. 2024年第5批网络安全通报")],
+    number: Annotated[str, typer.Option(help="文号 document number")],
+    office: Annotated[str, typer.Option(help="issuing office, e.g. 江苏省通信管理局")],
+    deadline_days: Annotated[int, typer.Option(help="working days to rectify")] = 10,
+    type_: TypeOption = None,
+    severity: SeverityOption = None,
+    org: OrgOption = None,
+    city: CityOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    finding: FindingOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a draft batch (one notice per responsible organisation)."""
+    ws = workspace()
+    batch = create_batch(
+        ws,
+        _actor(ws, user),
+        title=title,
+        document_number=number,
+        filters=_filters(type_, severity, org, city, since, until, finding),
+        deadline_days=deadline_days,
+        issuing_office=office,
+    )
+    _print_batch(batch, json_out)
+
+
+@batch_app.command("approve")
+@handle_errors
+def approve(batch_id: int, user: UserOption, json_out: JsonOption = False) -> None:
+    """Approve a draft batch (a supervisor other than its creator)."""
+    ws = workspace()
+    _print_batch(approve_batch(ws, _actor(ws, user), batch_id), json_out)
+
+
+@batch_app.command("issue")
+@handle_errors
+def issue(batch_id: int, user: UserOption, json_out: JsonOption = False) -> None:
+    """Issue an approved batch: deadlines, PDF and Excel, findings → notified."""
+    ws = workspace()
+    _print_batch(issue_batch(ws, _actor(ws, user), batch_id), json_out)
+
+
+@batch_app.command("cancel")
+@handle_errors
+def cancel(
+    batch_id: int,
+    user: UserOption,
+    reason: Annotated[str, typer.Option(help="why the batch is withdrawn")],
+    json_out: JsonOption = False,
+) -> None:
+    """Cancel a batch that was not issued yet."""
+    ws = workspace()
+    _print_batch(cancel_batch(ws, _actor(ws, user), batch_id, reason=reason), json_out)
+
+
+@batch_app.command("list")
+@handle_errors
+def list_(user: UserOption, json_out: JsonOption = False) -> None:
+    """List batches, newest first."""
+    ws = workspace()
+    batches = list_batches(ws, _actor(ws, user))
+    if json_out:
+        print_json([asdict(b) for b in batches])
+        return
+    table = Table(title="通报批次 (batches)")
+    for column in ("id", "title", "document_number", "status", "notices", "findings"):
+        table.add_column(column)
+    for b in batches:
+        table.add_row(
+            str(b.id),
+            b.title,
+            b.document_number,
+            b.status,
+            str(b.notice_count),
+            str(b.finding_count),
+        )
+    out.print(table)
+
+
+def _print_batch(batch: BatchView, json_out: bool) -> None:
+    if json_out:
+        print_json(asdict(batch))
+        return
+    out.print(
+        f"批次 #{batch.id} {batch.title} ({batch.document_number}): {batch.status}; "
+        f"{batch.notice_count} notices, {batch.finding_count} findings"
+    )
+    for notice in batch.notices:
+        deadline = notice.deadline.isoformat() if notice.deadline else "-"
+        out.print(f"  {notice.number}  {notice.organisation_name}  {notice.item_count}  {deadline}")
+
+
+@handle_errors
+def verify(user: UserOption, json_out: JsonOption = False) -> None:
+    """Verify every rectified answer still waiting: re-run its detector on its subject."""
+    ws = workspace()
+    results = verify_pending(ws, _actor(ws, user))
+    if json_out:
+        print_json([asdict(r) for r in results])
+        return
+    for r in results:
+        out.print(f"复核 verification #{r.id}: finding {r.finding_id} → {r.outcome}")
+    out.print(f"{len(results)} verified")
+
+
+@handle_errors
+def remind(user: UserOption, json_out: JsonOption = False) -> None:
+    """Send reminders for overdue notices (in the app; by email when SMTP is set)."""
+    ws = workspace()
+    report = send_reminders(ws, _actor(ws, user), address=None)
+    if json_out:
+        print_json(asdict(report))
+        return
+    out.print(
+        f"催办 reminders: {report.notices} notices, {report.in_app} in-app, "
+        f"{report.emails_sent} emails sent, {len(report.email_errors)} email errors"
+    )
+    for problem in report.email_errors:
+        out.print(f"  [red]{problem}[/]", highlight=False)
+
+
+@handle_errors
+def escalation(user: UserOption, json_out: JsonOption = False) -> None:
+    """List overdue notices, most overdue first (督办清单)."""
+    ws = workspace()
+    rows = escalation_list(ws, _actor(ws, user))
+    if json_out:
+        print_json([asdict(r) for r in rows])
+        return
+    table = Table(title="督办清单 (escalation list)")
+    for column in ("number", "organisation", "deadline", "days_overdue", "items", "reminders"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(*_escalation_row(asdict(r)))
+    out.print(table)
+
+
+def _escalation_row(r: dict[str, Any]) -> list[str]:
+    return [
+        r["number"],
+        r["organisation_name"],
+        r["deadline"].isoformat(),
+        str(r["days_overdue"]),
+        str(r["overdue_items"]),
+        str(r["reminders_sent"]),
+    ]

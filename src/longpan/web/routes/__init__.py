@@ -1,0 +1,1 @@
+"""One module per page group; each has ``router`` (pages) and maybe ``api`` (JSON)."""
