@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from longpan.core.identifiers.uscc import ALPHABET, CHECK_WEIGHTS, ORG_WEIGHTS
+from longpan.synth.model import Shard
 
 Strings = npt.NDArray[np.str_]
 Ints = npt.NDArray[np.int64]
@@ -62,15 +63,18 @@ def usccs(prefix: Strings, division: Strings, org9: Strings) -> Strings:
     return np.char.add(first17, np.array(list(ALPHABET))[check])
 
 
-def icp_subject_numbers(province_abbr: str, years: Ints, rng: np.random.Generator) -> Strings:
-    """Unique subject licences: 8-digit before 2017, year-prefixed 10-digit after."""
+def icp_subject_numbers(
+    province_abbr: str, years: Ints, rng: np.random.Generator, shard: Shard
+) -> Strings:
+    """Unique subject licences: 8-digit before 2017, year-prefixed 10-digit after (the
+    numbers of ``shard`` only, so that shards never share one)."""
     n = len(years)
     old = years < 2017
     numbers = np.empty(n, dtype="<U10")
-    old_ids = rng.choice(90_000_000, size=int(old.sum()), replace=False) + 10_000_000
+    old_ids = shard.choose(rng, 90_000_000, int(old.sum())) + 10_000_000
     numbers[old] = old_ids.astype(str)
     for year in np.unique(years[~old]):
         mask = years == year
-        seq = rng.choice(1_000_000, size=int(mask.sum()), replace=False)
+        seq = shard.choose(rng, 1_000_000, int(mask.sum()))
         numbers[mask] = np.char.add(str(year), np.char.zfill(seq.astype(str), 6))
     return np.char.add(np.char.add(f"{province_abbr}ICP备", numbers), "号")

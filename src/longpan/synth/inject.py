@@ -31,6 +31,8 @@ class Province:
     used_subjects: set[int] = field(default_factory=set)
     used_filings: set[int] = field(default_factory=set)
     cdn_addresses: list[str] = field(default_factory=list)
+    # (domain, owner) protected against look-alikes, province-wide; None: find them here
+    protected: list[tuple[str, str]] | None = None
 
     def flag(self, finding_type: str, subject: str, note: str) -> None:
         self.truth.append((finding_type, subject, note))

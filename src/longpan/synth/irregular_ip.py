@@ -128,6 +128,9 @@ def _reserved_but_serving(p: Province) -> None:
 
 
 def idle_reserves(p: Province) -> None:
-    """Ordinary 预留 blocks that serve nothing (must not be flagged)."""
+    """Ordinary 预留 blocks that serve nothing (must not be flagged): one per access
+    provider, filed in the first shard."""
+    if p.cfg.shard.index > 0:
+        return
     for ap in p.net.access_providers:
         p.new_filing(ap, 16, "预留")

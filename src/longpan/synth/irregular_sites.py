@@ -50,9 +50,7 @@ def false_filings(p: Province) -> None:
             _show_footer(p, record, unit, other)
             note = f"footer shows {other}, another subject's number"
         elif roll < 0.8:
-            fake = f"苏ICP备{int(p.rng.integers(10_000_000, 99_999_999))}号"
-            while fake in existing:
-                fake = f"苏ICP备{int(p.rng.integers(10_000_000, 99_999_999))}号"
+            fake = _unused_licence(p, existing)
             _show_footer(p, record, unit, f"{fake}-1")
             note = f"footer shows {fake}-1, which does not exist"
         else:
@@ -61,6 +59,15 @@ def false_filings(p: Province) -> None:
                 whois.registrant = other_name if other_name != unit else other_name + "（代持）"
             note = f"registrant {record.whois[-1].registrant} is not the filing subject {unit}"
         p.flag("false_filing", record.domain, note)
+
+
+def _unused_licence(p: Province, existing: set[str]) -> str:
+    """An 8-digit subject licence nobody holds: from this shard's share of the numbers
+    (other shards cannot hold it) and not one of this shard's own."""
+    while True:
+        fake = f"苏ICP备{p.cfg.shard.integer(p.rng, 10_000_000, 99_999_999)}号"
+        if fake not in existing:
+            return fake
 
 
 def _show_footer(p: Province, record: DomainRecord, unit: str, licence: str) -> None:

@@ -101,7 +101,12 @@ METHODS: dict[str, Method] = {
 
 
 def protected_domains(p: Province) -> list[tuple[str, str]]:
-    """(domain, owner name) of key units' filed domains, then the brand list."""
+    """(domain, owner name) of key units' filed domains, then the brand list.
+
+    Key units all live in the first shard; later shards are handed its list.
+    """
+    if p.protected is not None:
+        return p.protected
     units = {u.uscc for u in p.net.key_units}
     found = []
     for service in p.services.rows:
@@ -111,6 +116,10 @@ def protected_domains(p: Province) -> list[tuple[str, str]]:
 
 
 def lookalikes(p: Province) -> None:
+    """Newly registered look-alikes: 0.5 per protected domain of the whole province,
+    so all made once, in the first shard (which holds the key units)."""
+    if p.cfg.shard.index > 0:
+        return
     protected = protected_domains(p)
     count = max(6, round(p.cfg.rates["lookalike_domain"] * len(protected)))
     names = list(METHODS)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from longpan.core.errors import InputError
 
 GENERATOR_VERSION = "1.0.0"
+T = TypeVar("T")
 ScaleName = Literal["tiny", "small", "medium", "large", "xl"]
 
 
@@ -19,6 +24,7 @@ class Scale:
     dns_rows: int  # target number of passive-DNS observations
     access_providers: int
     parquet: bool  # CSV for the small scales, Parquet above
+    shards: int = 1  # generated in this many parts, one at a time, to bound memory
 
 
 SCALES: dict[str, Scale] = {
@@ -28,7 +34,7 @@ SCALES: dict[str, Scale] = {
         Scale("small", 5_000, 60_000, 12, parquet=False),
         Scale("medium", 100_000, 1_000_000, 40, parquet=True),
         Scale("large", 500_000, 20_000_000, 120, parquet=True),
-        Scale("xl", 5_000_000, 200_000_000, 400, parquet=True),
+        Scale("xl", 5_000_000, 200_000_000, 400, parquet=True, shards=20),
     )
 }
 
@@ -59,17 +65,57 @@ NEAR_MISS_KINDS = (
 
 
 @dataclass(frozen=True)
+class Shard:
+    """One of ``count`` parts of a province generated one after the other.
+
+    Identifier spaces (organisation codes, licence numbers, company-name combinations,
+    public bodies) are dealt out so that no two shards can draw the same value: shard
+    ``index`` takes every ``count``-th value starting at ``index``. With one shard
+    (every scale but xl) that is the whole space, drawn exactly as before.
+    """
+
+    index: int = 0
+    count: int = 1
+
+    def share(self, size: int) -> int:
+        """How many of ``range(size)`` belong to this shard."""
+        return (size - self.index + self.count - 1) // self.count
+
+    def spread(self, draws: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Numbers drawn below ``share(size)`` mapped to this shard's values below ``size``."""
+        return draws * self.count + self.index
+
+    def choose(self, rng: np.random.Generator, size: int, n: int) -> npt.NDArray[np.int64]:
+        """``n`` distinct numbers below ``size``, all in this shard's share."""
+        return self.spread(rng.choice(self.share(size), n, replace=False))
+
+    def integer(self, rng: np.random.Generator, low: int, high: int) -> int:
+        """One number in ``[low, high)`` from this shard's share."""
+        return low + int(rng.integers(0, self.share(high - low))) * self.count + self.index
+
+    def deal(self, items: Sequence[T]) -> list[T]:
+        """This shard's share of a list of distinct things (every count-th item)."""
+        return list(items[self.index :: self.count])
+
+
+@dataclass(frozen=True)
 class SynthConfig:
     scale: Scale
     seed: int
     as_of: date = date(2024, 12, 31)
     province: str = "江苏"
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    shard: Shard = Shard()
 
     @property
     def n_subjects(self) -> int:
-        # Jiangsu's real ratio: 265k subjects for 456k services.
-        return max(20, round(self.scale.services / 1.72))
+        # Jiangsu's real ratio: 265k subjects for 456k services (this shard's part).
+        return max(20, round(self.scale.services / self.shard.count / 1.72))
+
+    @property
+    def seed_sequence(self) -> int | list[int]:
+        """The random seed of this shard (the plain seed when there is one shard)."""
+        return self.seed if self.shard.count == 1 else [self.seed, 31, self.shard.index]
 
     def count(self, finding_type: str, population: int) -> int:
         return max(1, round(self.rates[finding_type] * population))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from array import array
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -133,9 +134,11 @@ def _site_404(p: Province) -> None:
 
 def _cdn_shared_address(p: Province) -> None:
     """CDN addresses (filed 自用 by the CDN) answer for many filed sites."""
+    if p.cdn_addresses:
+        return  # a later shard: the CDN nodes were filed (and listed) by the first one
     cdn = p.net.cdn
     filing = p.new_filing(cdn, 16, "自用", cdn.org.name, cdn.org.uscc)
-    cdn.pool = list(range(int(filing.start) + 1, int(filing.end)))
+    cdn.pool = array("Q", range(int(filing.start) + 1, int(filing.end)))
     p.cdn_addresses = [str(ipaddress.ip_address(a)) for a in cdn.pool[:4]]
     sites = sum(1 for r in p.universe.records if r.cname)
     for address in p.cdn_addresses:

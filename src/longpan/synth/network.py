@@ -9,7 +9,8 @@ allocate small ranges to hosting customers (分配且使用) and keep shared hos
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from array import array
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from longpan.resources.geo import province_segments
 from longpan.synth import reference as ref
 from longpan.synth.codes import org_codes, usccs
-from longpan.synth.model import SynthConfig
+from longpan.synth.model import Shard, SynthConfig
 from longpan.synth.subjects import Subjects
 
 
@@ -54,7 +55,8 @@ class IpFiling:
 @dataclass
 class AccessProvider:
     org: Org
-    pool: list[int] = field(default_factory=list)  # shared hosting addresses (自用)
+    # shared hosting addresses (自用), 8 bytes each: the pools outlive xl's shards
+    pool: array[int] = field(default_factory=lambda: array("Q"))
     reserve: list[IpFiling] = field(default_factory=list)  # 预留 blocks
     blocks: list[IpFiling] = field(default_factory=list)  # what carriers gave it
     cursor: int = 0  # next free address inside its blocks
@@ -88,6 +90,7 @@ class Allocator:
         self.next = self.segments[0][0] if segments else 0
 
     def take(self, size: int) -> tuple[int, int, str]:
+        """The next aligned block of ``size`` addresses (SpaceExhausted when none is left)."""
         while self.index < len(self.segments):
             start, end, city = self.segments[self.index]
             aligned = -(-max(self.next, start) // size) * size
@@ -97,7 +100,11 @@ class Allocator:
             self.index += 1
             if self.index < len(self.segments):
                 self.next = self.segments[self.index][0]
-        raise RuntimeError("the province's address space is exhausted")
+        raise SpaceExhausted("the carrier's address space in the province is exhausted")
+
+
+class SpaceExhausted(RuntimeError):
+    """A carrier has no aligned block of the requested size left in the province."""
 
 
 def _segments_by_isp(province: str) -> dict[str, list[tuple[int, int, str]]]:
@@ -111,16 +118,29 @@ def _segments_by_isp(province: str) -> dict[str, list[tuple[int, int, str]]]:
     return found
 
 
-def _org_uscc(rng: np.random.Generator, division: str) -> str:
-    org = org_codes(np.array([rng.integers(10_000_000, 99_999_999)]), np.array([False]))
-    return str(usccs(np.array(["91"]), np.array([division]), org)[0])
+def _org_uscc(rng: np.random.Generator, division: str, shard: Shard, taken: set[str]) -> str:
+    """A new organisation's code, from the shard's share and not yet ``taken``."""
+    while True:
+        number = shard.integer(rng, 10_000_000, 99_999_999)
+        org = org_codes(np.array([number]), np.array([False]))
+        code = str(usccs(np.array(["91"]), np.array([division]), org)[0])
+        if code not in taken:
+            taken.add(code)
+            return code
 
 
-def make_network(cfg: SynthConfig, subjects: Subjects, rng: np.random.Generator) -> Network:
+def make_network(
+    cfg: SynthConfig, subjects: Subjects, rng: np.random.Generator, shared: Network | None = None
+) -> Network:
+    """The organisations and the IP space; later shards get ``shared``, the first
+    shard's organisations and address allocators, and continue where it stopped."""
+    if shared is not None:
+        return replace(shared, key_units=[], filings=[])
+    taken = set(subjects.uscc.tolist())
     segments = _segments_by_isp(cfg.province)
     carriers = [
         Org(
-            _org_uscc(rng, "320000"),
+            _org_uscc(rng, "320000", cfg.shard, taken),
             name.format(province=cfg.province),
             ["access_provider", "carrier"],
             "南京",
@@ -131,9 +151,9 @@ def make_network(cfg: SynthConfig, subjects: Subjects, rng: np.random.Generator)
     groups = {c.uscc: group for c, (_n, _i, group) in zip(carriers, ref.CARRIERS, strict=True)}
     net = Network(carriers, [], AccessProvider(Org("", "", [], "")), [], [], [], allocators, groups)
     net.access_providers = [
-        _access_provider(cfg, i, rng) for i in range(cfg.scale.access_providers)
+        _access_provider(cfg, i, rng, taken) for i in range(cfg.scale.access_providers)
     ]
-    net.cdn = _access_provider(cfg, -1, rng, cdn=True)
+    net.cdn = _access_provider(cfg, -1, rng, taken, cdn=True)
     for ap in [*net.access_providers, net.cdn]:
         carrier_index = int(rng.integers(0, 3))
         ap.blocks.append(
@@ -153,14 +173,14 @@ def make_network(cfg: SynthConfig, subjects: Subjects, rng: np.random.Generator)
     net.filings += _key_unit_lines(cfg, net.key_units, carriers, groups, allocators, rng)
     net.filings += _ipv6_blocks(cfg, carriers, groups, net.access_providers, rng)
     net.registrars = [
-        Org(_org_uscc(rng, "110108"), r.name, ["registrar"], "北京")
+        Org(_org_uscc(rng, "110108", cfg.shard, taken), r.name, ["registrar"], "北京")
         for r in ref.DOMESTIC_REGISTRARS
     ]
     return net
 
 
 def _access_provider(
-    cfg: SynthConfig, index: int, rng: np.random.Generator, cdn: bool = False
+    cfg: SynthConfig, index: int, rng: np.random.Generator, taken: set[str], cdn: bool = False
 ) -> AccessProvider:
     city = str(rng.choice(np.array(list(ref.CITIES)), p=ref.CITY_WEIGHTS))
     chars = ref.NAME_CHARS
@@ -173,7 +193,8 @@ def _access_provider(
         if index >= len(chars):
             name = name.replace("有限公司", f"{index}号数据中心有限公司")
     division = ref.CITIES[city][2][0][0]
-    return AccessProvider(Org(_org_uscc(rng, division), name, ["access_provider"], city))
+    code = _org_uscc(rng, division, cfg.shard, taken)
+    return AccessProvider(Org(code, name, ["access_provider"], city))
 
 
 def _filed_at(cfg: SynthConfig, rng: np.random.Generator, years: float = 8) -> date:
@@ -207,12 +228,24 @@ def _reallocate(
 def grow_access_provider(
     cfg: SynthConfig, net: Network, ap: AccessProvider, rng: np.random.Generator
 ) -> None:
-    """Give an access provider one more /24 from a carrier (when its space runs out)."""
-    carrier_index = int(rng.integers(0, 3))
-    allocator = net.allocators[ref.CARRIERS[carrier_index][1]]
-    block = _reallocate(cfg, net.carriers[carrier_index], net.groups, ap.org, allocator, 256, rng)
-    ap.blocks.append(block)
-    net.filings.append(block)
+    """Give an access provider one more /24 from a carrier (when its space runs out).
+
+    A carrier whose province space is used up passes the request to the next one (only
+    xl gets there: China Telecom holds most of Jiangsu's addresses).
+    """
+    drawn = int(rng.integers(0, 3))
+    for carrier_index in (drawn, (drawn + 1) % 3, (drawn + 2) % 3):
+        allocator = net.allocators[ref.CARRIERS[carrier_index][1]]
+        try:
+            block = _reallocate(
+                cfg, net.carriers[carrier_index], net.groups, ap.org, allocator, 256, rng
+            )
+        except SpaceExhausted:
+            continue
+        ap.blocks.append(block)
+        net.filings.append(block)
+        return
+    raise SpaceExhausted(f"the address space of {cfg.province} is exhausted")
 
 
 def take_addresses(

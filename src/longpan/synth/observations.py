@@ -3,7 +3,8 @@
 Registry tables come from subjects, services and the network; WHOIS, passive DNS and
 crawl rows from the domain universe. Background DNS — names the province's resolvers
 see that have nothing to do with its filings — fills passive DNS up to the scale's
-size, in chunks, so the biggest scales stay within memory.
+size, in chunks, so the biggest scales stay within memory. The shared organisations
+(carriers, access providers, registrars, …) belong to the first shard only.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from longpan.synth import reference as ref
 from longpan.synth.inject import Province
+from longpan.synth.model import SynthConfig
 from longpan.synth.subjects import ENTITY_KIND, NATURE
 
 DNS_CHUNK = 2_000_000
@@ -36,7 +39,8 @@ def organisations(p: Province) -> pa.Table:
 def entities(p: Province) -> pa.Table:
     s = p.subjects
     rows = np.flatnonzero(s.kind != "individual")
-    orgs = [o for o in p.net.organisations if o.uscc not in set(s.uscc[rows].tolist())]
+    shared = p.net.organisations if p.cfg.shard.index == 0 else []
+    orgs = [o for o in shared if o.uscc not in set(s.uscc[rows].tolist())]
     return pa.table(
         {
             "uscc": [str(s.uscc[i]) for i in rows] + [o.uscc for o in orgs],
@@ -152,21 +156,20 @@ def web_crawls(p: Province) -> pa.Table:
     )
 
 
-def dns_observations(p: Province) -> Iterator[pa.Table]:
-    """The province's own names first, then background names up to the target size."""
-    own = _own_dns(p)
-    yield own
-    remaining = max(0, p.cfg.scale.dns_rows - own.num_rows)
+def background_dns(cfg: SynthConfig, own_rows: int) -> Iterator[pa.Table]:
+    """Background names, after the province's own, up to the scale's target size."""
+    remaining = max(0, cfg.scale.dns_rows - own_rows)
     chunk = 0
     while remaining > 0:
         size = min(DNS_CHUNK, remaining)
-        rng = np.random.default_rng([p.cfg.seed, 7, chunk])
-        yield _background_dns(p, size, chunk * DNS_CHUNK, rng)
+        rng = np.random.default_rng([cfg.seed, 7, chunk])
+        yield _background_dns(cfg, size, chunk * DNS_CHUNK, rng)
         remaining -= size
         chunk += 1
 
 
-def _own_dns(p: Province) -> pa.Table:
+def own_dns(p: Province) -> pa.Table:
+    """Passive DNS of the province's own names (of one shard)."""
     rows: list[tuple[str, str, str, datetime, datetime, int]] = []
     history_pool = _history_addresses(p)
     for record in p.universe.records:
@@ -233,25 +236,29 @@ _BACKGROUND_BASES = (
 _BACKGROUND_TLDS = np.array(["com", "net", "org", "io", "jp", "kr", "de", "info"])
 
 
-def _background_dns(p: Province, size: int, offset: int, rng: np.random.Generator) -> pa.Table:
-    words = np.array(ref.NAME_PINYIN + tuple(w for _, w in ref.INDUSTRIES))
-    a = words[rng.integers(0, len(words), size)].astype(object)
-    b = words[rng.integers(0, len(words), size)].astype(object)
-    n = np.arange(offset, offset + size).astype(str).astype(object)  # keeps every name unique
-    sub = np.array(["www", "api", "cdn", "img", "m"], dtype=object)[rng.integers(0, 5, size)]
-    tld = _BACKGROUND_TLDS[rng.integers(0, len(_BACKGROUND_TLDS), size)].astype(object)
-    fqdn = sub + "." + a + b + n + "x." + tld
+_WORDS = pa.array(ref.NAME_PINYIN + tuple(w for _, w in ref.INDUSTRIES))
+_SUBDOMAINS = pa.array(["www", "api", "cdn", "img", "m"])
+_TLD_ARRAY = pa.array(_BACKGROUND_TLDS.tolist())
+
+
+def _background_dns(cfg: SynthConfig, size: int, offset: int, rng: np.random.Generator) -> pa.Table:
+    """``size`` background rows, strings built by Arrow kernels (xl writes 180 M of them)."""
+    a = _WORDS.take(rng.integers(0, len(_WORDS), size))
+    b = _WORDS.take(rng.integers(0, len(_WORDS), size))
+    n = pa.array(np.arange(offset, offset + size)).cast(pa.string())  # keeps names unique
+    sub = _SUBDOMAINS.take(rng.integers(0, len(_SUBDOMAINS), size))
+    tld = _TLD_ARRAY.take(rng.integers(0, len(_TLD_ARRAY), size))
+    fqdn = pc.binary_join_element_wise(sub, ".", a, b, n, "x.", tld, "")
     base = np.array(_BACKGROUND_BASES, dtype=np.int64)[rng.integers(0, 4, size)]
     numbers = base + rng.integers(0, 65_536, size)
-    value = _dotted(numbers)
-    as_of = np.datetime64(p.cfg.as_of, "s")
+    as_of = np.datetime64(cfg.as_of, "s")
     last = as_of - rng.integers(0, 400 * 86400, size).astype("timedelta64[s]")
     first = last - rng.integers(0, 800 * 86400, size).astype("timedelta64[s]")
     return pa.table(
         {
-            "fqdn": pa.array(fqdn, pa.string()),
+            "fqdn": fqdn,
             "rrtype": pa.array(np.full(size, "A")),
-            "value": value,
+            "value": _dotted(numbers),
             "first_seen": pa.array(first, pa.timestamp("s")),
             "last_seen": pa.array(last, pa.timestamp("s")),
             "count": pa.array(rng.integers(1, 10_000, size), pa.int64()),
@@ -260,5 +267,5 @@ def _background_dns(p: Province, size: int, offset: int, rng: np.random.Generato
 
 
 def _dotted(numbers: np.ndarray) -> pa.Array:
-    octets = [((numbers >> shift) & 255).astype(str).astype(object) for shift in (24, 16, 8, 0)]
-    return pa.array(octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3], pa.string())
+    octets = [pa.array((numbers >> shift) & 255).cast(pa.string()) for shift in (24, 16, 8, 0)]
+    return pc.binary_join_element_wise(*octets, ".")

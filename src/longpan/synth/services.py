@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -60,19 +61,61 @@ class _Draws:
         )
 
 
+class DomainNames:
+    """The registered domains already given out, province-wide.
+
+    The current shard's names are kept as strings; those of earlier shards only as
+    sorted 64-bit hashes (8 bytes instead of about 100 for a string in a set), which
+    keeps five million names in 40 MB. A hash collision only makes a free name look
+    taken, so it gets a number suffix: the outcome stays deterministic and unique.
+    """
+
+    def __init__(self) -> None:
+        self._current: set[str] = set()
+        self._earlier = np.empty(0, dtype=np.uint64)
+
+    def __contains__(self, name: str) -> bool:
+        if name in self._current:
+            return True
+        if not len(self._earlier):
+            return False
+        key = _name_hash(name)
+        at = int(np.searchsorted(self._earlier, key))
+        return at < len(self._earlier) and self._earlier[at] == key
+
+    def add(self, name: str) -> None:
+        self._current.add(name)
+
+    def seal(self) -> None:
+        """Fold the current shard's names into the compact part."""
+        fresh = np.array([_name_hash(n) for n in sorted(self._current)], dtype=np.uint64)
+        self._earlier = np.sort(np.concatenate([self._earlier, fresh]))
+        self._current = set()
+
+
+def _name_hash(name: str) -> np.uint64:
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return np.uint64(int.from_bytes(digest, "little"))
+
+
 @dataclass
 class Services:
     rows: list[Service] = field(default_factory=list)
-    taken_domains: set[str] = field(default_factory=set)
+    taken_domains: DomainNames = field(default_factory=DomainNames)
 
     def websites(self) -> list[int]:
         return [i for i, s in enumerate(self.rows) if s.type == "website" and s.domains]
 
 
 def make_services(
-    cfg: SynthConfig, subjects: Subjects, net: Network, rng: np.random.Generator
+    cfg: SynthConfig,
+    subjects: Subjects,
+    net: Network,
+    rng: np.random.Generator,
+    taken: DomainNames | None = None,
 ) -> Services:
-    out = Services()
+    """The subjects' services; ``taken``: domains already given out by earlier shards."""
+    out = Services(taken_domains=taken if taken is not None else DomainNames())
     counts = rng.choice(SERVICE_COUNTS, len(subjects), p=SERVICE_COUNT_WEIGHTS)
     providers = rng.choice(
         len(net.access_providers), len(subjects), p=_zipf(len(net.access_providers))
@@ -261,10 +304,11 @@ def _tld(subjects: Subjects, row: int, draws: _Draws) -> str:
 
 def _unique(out: Services, domain: str) -> str:
     """``domain`` (canonical: lowercase ASCII or A-labels) made unique with a number."""
-    label, _, suffix = to_unicode(domain).partition(".")
     n = 2
     candidate = domain
     while candidate in out.taken_domains:
+        if n == 2:  # decoded only when needed: most domains are free at once
+            label, _, suffix = to_unicode(domain).partition(".")
         candidate = canonical_domain(f"{label}{n}.{suffix}")  # valid IDN after the edit
         n += 1
     out.taken_domains.add(candidate)

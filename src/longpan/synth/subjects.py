@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from longpan.synth import reference as ref
 from longpan.synth.codes import icp_subject_numbers, org_codes, usccs
-from longpan.synth.model import SynthConfig
+from longpan.synth.model import Shard, SynthConfig
 
 Strings = npt.NDArray[np.str_]
 Objects = npt.NDArray[np.object_]  # Python strings of any length
@@ -57,16 +57,16 @@ def make_subjects(cfg: SynthConfig, rng: np.random.Generator) -> Subjects:
     n = cfg.n_subjects
     kind = rng.choice(np.array(KINDS), n, p=KIND_WEIGHTS)
     kind[:5] = KINDS  # every kind present even in the tiniest province
-    _cap_public_bodies(kind)
+    _cap_public_bodies(kind, cfg.shard)
     city = rng.choice(np.array(CITY_NAMES), n, p=ref.CITY_WEIGHTS)
     district = _districts(city, rng)
     as_of = np.datetime64(cfg.as_of, "D")
     days_ago = (rng.beta(1.3, 2.4, n) * 15 * 365).astype("timedelta64[D]")
     approved = as_of - days_ago - np.timedelta64(1, "D")
-    name, short, label, industry = _names(kind, city, district, rng)
-    uscc = _usccs(kind, district, approved, rng)
+    name, short, label, industry = _names(kind, city, district, rng, cfg.shard)
+    uscc = _usccs(kind, district, approved, rng, cfg.shard)
     years = approved.astype("datetime64[Y]").astype(int) + 1970
-    licence = icp_subject_numbers("苏", years, rng)
+    licence = icp_subject_numbers("苏", years, rng, cfg.shard)
     status = np.full(n, "active", dtype="<U9")
     entity_status = np.where(
         kind == "individual",
@@ -101,16 +101,16 @@ def _districts(city: Strings, rng: np.random.Generator) -> Strings:
 
 
 def _names(
-    kind: Strings, city: Strings, district: Strings, rng: np.random.Generator
+    kind: Strings, city: Strings, district: Strings, rng: np.random.Generator, shard: Shard
 ) -> tuple[Objects, Objects, Objects, Objects]:
     n = len(kind)
     name = np.empty(n, dtype=object)
     short = np.empty(n, dtype=object)
     label = np.empty(n, dtype=object)
     industry = np.full(n, "", dtype=object)
-    _companies(kind == "company", city, rng, name, short, label, industry)
+    _companies(kind == "company", city, rng, shard, name, short, label, industry)
     _individuals(kind == "individual", rng, name, short, label)
-    _public_bodies(kind, city, district, rng, name, short, label)
+    _public_bodies(kind, city, district, rng, shard, name, short, label)
     return name, short, label, industry  # object arrays: names vary in length
 
 
@@ -118,20 +118,22 @@ def _companies(
     mask: npt.NDArray[np.bool_],
     city: Strings,
     rng: np.random.Generator,
+    shard: Shard,
     name: npt.NDArray[np.object_],
     short: npt.NDArray[np.object_],
     label: npt.NDArray[np.object_],
     industry: npt.NDArray[np.object_],
 ) -> None:
-    """Unique names per city: a distinct (trade name, industry) pair for each company."""
+    """Unique names per city: a distinct (trade name, industry) pair for each company
+    (and across shards: each shard draws from its own share of the combinations)."""
     chars, pinyin = np.array(ref.NAME_CHARS), np.array(ref.NAME_PINYIN)
     industries = np.array([i for i, _ in ref.INDUSTRIES])
     words = np.array([w for _, w in ref.INDUSTRIES])
     k, m = len(chars), len(industries)
     for city_name in np.unique(city[mask]):
         rows = np.flatnonzero(mask & (city == city_name))
-        width = 2 if len(rows) <= 0.5 * k * k * m else 3
-        combo = rng.choice(k**width * m, len(rows), replace=False)
+        width = 2 if len(rows) <= 0.5 * shard.share(k * k * m) else 3
+        combo = shard.choose(rng, k**width * m, len(rows))
         ind, rest = combo % m, combo // m
         core, core_py = np.full(len(rows), "", dtype=object), np.full(len(rows), "", dtype=object)
         for _ in range(width):
@@ -195,11 +197,12 @@ def _body_options(kind: str) -> list[tuple[str, str, str, str]]:
     return options
 
 
-def _cap_public_bodies(kind: Strings) -> None:
-    """Public bodies are unique: beyond the distinct ones available, rows become companies."""
+def _cap_public_bodies(kind: Strings, shard: Shard) -> None:
+    """Public bodies are unique: beyond the distinct ones available (to this shard), rows
+    become companies."""
     for body_kind in ("government", "institution", "association"):
         rows = np.flatnonzero(kind == body_kind)
-        kind[rows[len(_body_options(body_kind)) :]] = "company"
+        kind[rows[len(shard.deal(_body_options(body_kind))) :]] = "company"
 
 
 def _public_bodies(
@@ -207,25 +210,30 @@ def _public_bodies(
     city: Strings,
     district: Strings,
     rng: np.random.Generator,
+    shard: Shard,
     name: npt.NDArray[np.object_],
     short: npt.NDArray[np.object_],
     label: npt.NDArray[np.object_],
 ) -> None:
     for body_kind in ("government", "institution", "association"):
         rows = np.flatnonzero(kind == body_kind)
-        options = _body_options(body_kind)
+        options = shard.deal(_body_options(body_kind))  # each body exists in one shard only
         for row, pick in zip(rows, rng.choice(len(options), len(rows), replace=False), strict=True):
             city[row], district[row], name[row], label[row] = options[pick]
             short[row] = name[row]
 
 
 def _usccs(
-    kind: Strings, district: Strings, approved: npt.NDArray[np.datetime64], rng: np.random.Generator
+    kind: Strings,
+    district: Strings,
+    approved: npt.NDArray[np.datetime64],
+    rng: np.random.Generator,
+    shard: Shard,
 ) -> Strings:
     n = len(kind)
     modern = (approved >= np.datetime64("2016-01-01")) & (kind == "company")
-    new_ids = rng.choice(31**6, n, replace=False)  # "MA" + 6 characters
-    old_ids = rng.choice(90_000_000, n, replace=False) + 10_000_000  # 8 digits
+    new_ids = shard.choose(rng, 31**6, n)  # "MA" + 6 characters
+    old_ids = shard.choose(rng, 90_000_000, n) + 10_000_000  # 8 digits
     org = org_codes(np.where(modern, new_ids, old_ids), modern)
     prefix = np.array([USCC_PREFIX.get(str(k), "91") for k in kind])
     codes = usccs(prefix, district, org)
