@@ -10,7 +10,7 @@ import typer
 
 from longpan.cli.common import handle_errors, out, progress_bar
 from longpan.core.errors import InputError
-from longpan.synth.generate import STEPS, generate
+from longpan.synth.generate import generate, step_count
 from longpan.synth.model import SCALES, make_config
 
 
@@ -47,7 +47,7 @@ def synth(
     except ValueError:
         raise InputError(f"--as-of {as_of!r} is not an ISO date (YYYY-MM-DD)") from None
     cfg = make_config(scale, seed, as_of=day, province=province, rates=_rates(rate))
-    with progress_bar("synth", len(STEPS)) as step:
+    with progress_bar("synth", step_count(cfg)) as step:
         result = generate(cfg, out_dir, progress=step)
     rows = ", ".join(f"{name} {count:,}" for name, count in result.counts.items())
     out.print(f"{result.folder}: {rows}")
