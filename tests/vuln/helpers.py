@@ -9,26 +9,14 @@ from typing import Any
 import pytest
 
 from longpan.resources.ingest import ingest_folder
+from longpan.store.datasets import ASSETS
 from longpan.store.workspace import Workspace
 from tests.conftest import SHARED
 
 NVD = SHARED / "data" / "nvd"
 KEV = SHARED / "data" / "kev" / "known_exploited_vulnerabilities.json"
 ORG = "91320100134756233B"  # a made-up key unit (valid check character)
-COLUMNS = (
-    "org_uscc",
-    "ip",
-    "port",
-    "protocol",
-    "product",
-    "vendor",
-    "version",
-    "cpe",
-    "os_cpe",
-    "hw_cpe",
-    "hostname",
-    "observed_at",
-)
+COLUMNS = ASSETS.exchange_columns
 
 needs_shared = pytest.mark.skipif(
     not (NVD.is_dir() and KEV.is_file()),

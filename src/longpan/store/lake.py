@@ -81,6 +81,11 @@ class Dataset:
         text = ";".join(f"{c.name}:{c.type}:{c.nullable}" for c in self.columns)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    @property
+    def exchange_columns(self) -> tuple[str, ...]:
+        """The columns a delivery supplies (declared order; derived ones left out)."""
+        return tuple(c.name for c in self.columns if not c.derived)
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:

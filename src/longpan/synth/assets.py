@@ -20,6 +20,8 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from longpan.store.datasets import ASSETS
+
 CITRIX_FW = "cpe:2.3:o:citrix:application_delivery_controller_firmware:{v}:*:*:*:*:*:*:*"
 CITRIX_HW = "cpe:2.3:h:citrix:application_delivery_controller:-:*:*:*:*:*:*:*"
 EXCHANGE = "cpe:2.3:a:microsoft:exchange_server:2016:cumulative_update_{cu}:*:*:*:*:*:*"
@@ -120,20 +122,7 @@ CATALOGUE: tuple[Service, ...] = (
         ),
     ),
 )
-COLUMNS = (
-    "org_uscc",
-    "ip",
-    "port",
-    "protocol",
-    "product",
-    "vendor",
-    "version",
-    "cpe",
-    "os_cpe",
-    "hw_cpe",
-    "hostname",
-    "observed_at",
-)
+COLUMNS = ASSETS.exchange_columns
 
 
 @dataclass

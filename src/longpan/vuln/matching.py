@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from longpan.core.subjects import service_subject
+from longpan.store.datasets import ASSETS
 from longpan.store.engine import AnalyticsEngine
 from longpan.vuln.aliases import names_for, siblings
 from longpan.vuln.cpe import ANY, NA, PLAIN_ATTRIBUTES
@@ -38,20 +39,7 @@ from longpan.vuln.criteria import (
 )
 from longpan.vuln.identities import Identity, identities, platform_cpes
 
-ASSET_COLUMNS = (
-    "org_uscc",
-    "ip",
-    "port",
-    "protocol",
-    "product",
-    "vendor",
-    "version",
-    "cpe",
-    "os_cpe",
-    "hw_cpe",
-    "hostname",
-    "observed_at",
-)
+ASSET_COLUMNS = ASSETS.exchange_columns
 Service = tuple[str, int, str]  # ip, port, protocol
 CANDIDATE_COLUMNS = (
     "ident",
