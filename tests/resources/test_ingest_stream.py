@@ -18,7 +18,7 @@ from longpan.resources.exchange.reader import read_file
 from longpan.resources.exchange.tables import SPECS
 from longpan.resources.exchange.validate import validate
 from longpan.resources.ingest import IngestErrors, ingest_folder
-from longpan.store import lake as lake_module
+from longpan.store import ordering
 from longpan.store.datasets import DNS_OBSERVATIONS, ENTITIES
 from longpan.store.lake import PendingWrite, StagedWrite, conform, merge_log, ordered
 from longpan.store.workspace import Workspace
@@ -70,7 +70,7 @@ def test_log_snapshots_merge_like_merge_log(sqlite_ws: Workspace, tmp_path: Path
 def test_ordered_deliveries_let_engines_skip_row_groups(
     sqlite_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lake_module, "ORDERED_ROW_GROUP", 8)
+    monkeypatch.setattr(ordering, "ORDERED_ROW_GROUP", 8)
     lines = [line.replace("www.", f"n{i % 3}.") for i, line in enumerate(_rows(0, 50, 1))]
     lines.append("com.cn,NS,ns.cernet.net,2024-01-01T00:00:00Z,2024-02-01T00:00:00Z,1")
     ingest_folder(sqlite_ws, _dns_folder(tmp_path, "a", list(reversed(lines))))
@@ -83,6 +83,28 @@ def test_ordered_deliveries_let_engines_skip_row_groups(
         assert values == sorted(values)  # row groups hold disjoint, ascending ranges
     last = pq.read_table(first).column("registered_domain").to_pylist()[-1]
     assert last is None  # a name that is itself a public suffix has none: it comes last
+
+
+def test_a_delivery_bigger_than_one_sort_run_is_written_in_ordered_runs(
+    sqlite_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ordering, "ORDERED_ROW_GROUP", 8)
+    monkeypatch.setattr(ordering, "SORT_RUN_ROWS", 20)
+    lines = list(reversed(_rows(0, 70, 1)))
+    folder = _dns_folder(tmp_path, "a", lines)
+    ingest_folder(sqlite_ws, folder)
+    files = sqlite_ws.lake.files("dns_observations")
+    assert [p.name for p in files] == [f"part-00000-{i:03d}.parquet" for i in range(3)]
+    for path in files:  # each run is ordered on its own
+        domains = pq.read_table(path).column("registered_domain").to_pylist()
+        assert domains == sorted(domains)
+    expected = ordered(DNS_OBSERVATIONS, _reference_table(folder))
+    got = sqlite_ws.lake.read(DNS_OBSERVATIONS).sort_by("registered_domain")
+    assert got.to_pylist() == expected.to_pylist()  # every row, once
+    ingest_folder(sqlite_ws, _dns_folder(tmp_path, "b", _rows(60, 80, 2)))  # merges the runs
+    merged = sqlite_ws.lake.read(DNS_OBSERVATIONS)
+    assert merged.num_rows == 80
+    assert sorted(merged.column("count").to_pylist()) == [1] * 60 + [2] * 20
 
 
 def _groups(path: Path) -> int:

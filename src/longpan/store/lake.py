@@ -22,7 +22,7 @@ order (ties broken by the following columns, so the order is total when they end
 the key). Row groups then cover narrow ranges of the first column, and the engines skip
 every row group whose min/max statistics exclude a filter value: looking up one
 registered domain in 20 M passive-DNS rows reads one row group instead of all. Big
-files are sorted by DuckDB within ``SORT_MEMORY``, spilling to the staging folder.
+files are sorted by DuckDB in runs (store/ordering.py).
 """
 
 from __future__ import annotations
@@ -45,11 +45,10 @@ import pyarrow.parquet as pq
 
 from longpan.core.clock import Clock, utc_now
 from longpan.core.errors import ConfigError, InputError, NotFoundError
+from longpan.store import ordering
 
 CATALOG = "_catalog.json"
 KEY_SEPARATOR = "\x1f"
-SORT_MEMORY = "2GB"  # DuckDB's memory limit while ordering a delivery (it spills beyond)
-ORDERED_ROW_GROUP = 1 << 17  # rows per row group of an ordered file: the unit engines skip
 
 
 @dataclass(frozen=True)
@@ -359,12 +358,13 @@ def _keep_unsuperseded(
             source = pq.ParquetFile(path)
             keep = np.ones(source.metadata.num_rows, np.bool_)
             keep[superseded.get(str(path), np.zeros(0, np.int64))] = False
-            start = 0
-            for batch in source.iter_batches(batch_size=ORDERED_ROW_GROUP):
+            start, group = 0, ordering.ORDERED_ROW_GROUP
+            for batch in source.iter_batches(batch_size=group):
                 wanted = pa.array(keep[start : start + batch.num_rows])
                 start += batch.num_rows
-                table = _as_schema(pa.Table.from_batches([batch]).filter(wanted), schema)
-                out.write_table(table, row_group_size=ORDERED_ROW_GROUP)  # keeps runs short
+                table = pa.Table.from_batches([batch]).filter(wanted)
+                # row groups as in an ordered file: the kept rows stay narrow runs
+                out.write_table(ordering.as_schema(table, schema), row_group_size=group)
                 kept += table.num_rows
     return kept
 
@@ -392,56 +392,19 @@ def _copy_as(dataset: Dataset, source: Path, target: Path, schema: pa.Schema, sp
     """Move ``source`` to ``target`` in ``schema`` and in the dataset's order (rewritten
     only if its schema differs or it must be ordered)."""
     if dataset.order_by:
-        _write_sorted(dataset, source, target, schema, spill)
+        ordering.write_sorted(source, target, schema, dataset.order_by, spill)
         return
     if pq.read_schema(source).equals(schema):
         shutil.move(source, target)
         return
     with pq.ParquetWriter(target, schema, compression="zstd") as out:
         for batch in pq.ParquetFile(source).iter_batches():
-            out.write_table(_as_schema(pa.Table.from_batches([batch]), schema))
-
-
-def _write_sorted(
-    dataset: Dataset, source: Path, target: Path, schema: pa.Schema, spill: Path
-) -> None:
-    """Write ``source``'s rows to ``target`` ordered by ``dataset.order_by``: DuckDB sorts
-    within SORT_MEMORY (spilling to ``spill``), pyarrow writes the batches it streams."""
-    order = ", ".join(f'"{c}" ASC NULLS LAST' for c in dataset.order_by)
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "temp_directory": str(spill),
-        "memory_limit": SORT_MEMORY,
-    }
-    with duckdb.connect(config=config) as con:
-        con.execute("SET enable_progress_bar = false")
-        query = f"SELECT * FROM read_parquet('{_quoted(source)}') ORDER BY {order}"
-        reader = con.sql(query).to_arrow_reader(ORDERED_ROW_GROUP)
-        with pq.ParquetWriter(target, schema, compression="zstd") as out:
-            for batch in reader:
-                table = _as_schema(pa.Table.from_batches([batch]), schema)
-                out.write_table(table, row_group_size=ORDERED_ROW_GROUP)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
+            out.write_table(ordering.as_schema(pa.Table.from_batches([batch]), schema))
 
 
 def ordered(dataset: Dataset, table: pa.Table) -> pa.Table:
     """``table`` in the dataset's declared row order (unchanged if it declares none)."""
-    if not dataset.order_by or table.num_rows < 2:
-        return table
-    return table.sort_by([(c, "ascending") for c in dataset.order_by], null_placement="at_end")
-
-
-def _as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """The columns of ``schema`` in its order; columns ``table`` lacks are nulls."""
-    arrays = [
-        table.column(f.name).cast(f.type)
-        if f.name in table.column_names
-        else pa.nulls(table.num_rows, f.type)
-        for f in schema
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return ordering.ordered_table(table, dataset.order_by)
 
 
 def merge_log(dataset: Dataset, previous: pa.Table, new: pa.Table) -> pa.Table:
