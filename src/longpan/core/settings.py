@@ -3,12 +3,13 @@ variable (or a ``.env`` file), documented in docs/configuration.md, and checked 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from longpan.core.errors import ConfigError
 
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    # Extra Spark properties (JSON), e.g. {"spark.driver.memory": "8g"}: applied over the
+    # engine's defaults when the session is created (store/engine.py).
+    spark_conf: dict[str, str] = Field(default_factory=dict)
     secret_key: str = DEFAULT_SECRET_KEY
     lang: Literal["zh", "en"] = "zh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
@@ -78,6 +82,10 @@ def load_settings(**overrides: object) -> Settings:
             for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
+    except SettingsError as exc:  # raised before validation, e.g. a JSON setting's bad JSON
+        named = re.search(r'field "(\w+)"', str(exc))
+        where = f"LONGPAN_{named.group(1).upper()}" if named else "settings"
+        raise ConfigError(f"invalid configuration: {where}: {exc.__cause__ or exc}") from None
 
 
 @lru_cache(maxsize=1)

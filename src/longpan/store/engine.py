@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import ibis
@@ -79,42 +79,54 @@ class AnalyticsEngine:
             self.backend.disconnect()
 
 
-def connect(name: str, lake: Lake, *, spark_master: str = "local[2]") -> AnalyticsEngine:
+def connect(
+    name: str,
+    lake: Lake,
+    *,
+    spark_master: str = "local[2]",
+    spark_conf: Mapping[str, str] | None = None,
+) -> AnalyticsEngine:
     """An engine by name: ``duckdb`` (embedded, default) or ``spark``."""
     if name == "duckdb":
         backend = ibis.duckdb.connect()
         backend.raw_sql("SET enable_progress_bar = false")  # no bars on stdout mid-JSON
         return AnalyticsEngine("duckdb", backend, lake)
     if name == "spark":
-        return AnalyticsEngine("spark", ibis.pyspark.connect(spark_session(spark_master)), lake)
+        session = spark_session(spark_master, spark_conf or {})
+        return AnalyticsEngine("spark", ibis.pyspark.connect(session), lake)
     raise ConfigError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
 
 
-_spark_sessions: dict[str, Any] = {}
+_spark_sessions: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+# Small-lake defaults; LONGPAN_SPARK_CONF overrides them (e.g. more shuffle partitions and
+# driver memory for a province of hundreds of millions of rows).
+SPARK_DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
 
 
-def spark_session(master: str) -> Any:
-    """A Spark session configured to stay local and quiet (one per process and master)."""
-    if master in _spark_sessions:
-        return _spark_sessions[master]
+def spark_session(master: str, conf: Mapping[str, str] | None = None) -> Any:
+    """A Spark session configured to stay local and quiet (one per process, master and
+    extra properties ``conf``, which override SPARK_DEFAULTS)."""
+    key = (master, tuple(sorted((conf or {}).items())))
+    if key in _spark_sessions:
+        return _spark_sessions[key]
     require("spark", "pyspark")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     from pyspark.sql import SparkSession
 
     warehouse = tempfile.mkdtemp(prefix="longpan-spark-")
-    session = (
-        SparkSession.builder.master(master)
-        .appName("longpan")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.warehouse.dir", warehouse)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.master(master).appName("longpan")
+    properties = {**SPARK_DEFAULTS, "spark.sql.warehouse.dir": warehouse, **(conf or {})}
+    for name, value in properties.items():
+        builder = builder.config(name, value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
-    _spark_sessions[master] = session
+    _spark_sessions[key] = session
     return session

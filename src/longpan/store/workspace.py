@@ -47,7 +47,10 @@ class Workspace:
         engine_name = name or self.settings.engine
         if engine_name not in self._engines:
             self._engines[engine_name] = connect(
-                engine_name, self.lake, spark_master=self.settings.spark_master
+                engine_name,
+                self.lake,
+                spark_master=self.settings.spark_master,
+                spark_conf=self.settings.spark_conf,
             )
         return self._engines[engine_name]
 
