@@ -59,7 +59,7 @@ def test_report_on_the_example(tmp_path: Path) -> None:
     figures = build_report(ws)
     icp = figures["icp_accuracy"]
     dissolved = figures["counts"]["by_type"][0]
-    assert dissolved == {"type": "dissolved_subject", "count": 3}
+    assert dissolved == {"type": "dissolved_subject", "count": 3, "title": "主体失效"}
     assert icp["census"]["records"] - icp["census"]["accurate"] >= 3
     assert {r["city"] for r in figures["counts"]["by_city"]} != {"未知"}
     assert sum(r["count"] for r in figures["counts"]["by_provider"]) == 3

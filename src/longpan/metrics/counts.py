@@ -10,6 +10,7 @@ import ibis
 
 from longpan.core.errors import IdentifierError
 from longpan.core.subjects import parse_subject
+from longpan.detect.registry import finding_type_title
 from longpan.store.engine import AnalyticsEngine
 
 UNKNOWN = "未知"
@@ -36,7 +37,10 @@ def finding_counts(
     registrars = domain_registrars(engine, {f["subject"] for f in findings})
     providers = Counter((f["responsible_uscc"] or "", f["type"]) for f in findings)
     return {
-        "by_type": _counted(Counter(f["type"] for f in findings), "type"),
+        "by_type": [  # with the Chinese title: notices and reports name types that way
+            {**row, "title": finding_type_title(row["type"], "zh")}
+            for row in _counted(Counter(f["type"] for f in findings), "type")
+        ],
         "by_city": _counted(Counter(cities.get(f["subject"], UNKNOWN) for f in findings), "city"),
         "by_provider": [
             {"uscc": uscc or None, "name": names.get(uscc), "type": t, "count": n}
