@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from longpan.cli.app import app
-from tests.conftest import DATA, EXAMPLE
+from tests.conftest import DATA, EXAMPLE, SHARED
 
 runner = CliRunner()
 
@@ -145,6 +145,12 @@ def test_demo_runs_to_the_end(home: Path) -> None:
     result = run("demo")
     assert result.exit_code == 0, result.output
     assert "unfiled_website: precision 1.000, recall 1.000" in result.stdout
+    for found in ("ioc_hit", "threat_warning"):  # the province's STIX bundle is imported
+        assert f"{found}: precision 1.000, recall 1.000" in result.stdout
+    if (SHARED / "data" / "nvd").is_dir():  # the real NVD sample and KEV are imported
+        assert "vulnerable_asset: precision 1.000, recall 1.000" in result.stdout
+    else:
+        assert "vulnerability alerts skipped" in result.stdout
     assert "ICP备案准确率" in result.stdout
     again = run("demo")  # the province is generated once; a rerun changes nothing
     assert again.exit_code == 0 and "0 rows written" in again.stdout

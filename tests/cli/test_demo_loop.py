@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from longpan.accounts.users import check_credentials
+from longpan.cli import demo as demo_command
 from longpan.cli.app import app
 from longpan.core.settings import load_settings
 from longpan.store.models import Batch, Notice, User
@@ -72,3 +73,19 @@ def test_demo_issues_a_batch_and_prints_logins_that_work(home: Path) -> None:
         for username, (password, _role) in second.items():
             assert check_credentials(session, username, password).username == username
     ws.close()
+
+
+def test_demo_says_so_and_skips_when_the_reference_data_is_absent(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as on a machine without ../shared/data: no default location holds the feeds
+    monkeypatch.setattr(demo_command, "REFERENCE_CANDIDATES", (tmp_path / "nowhere",))
+    output = _demo().stdout
+    assert "vulnerability alerts skipped" in output and str(tmp_path / "nowhere") in output
+    assert "threat warnings skipped" in output  # the example folder has no STIX bundle
+
+
+def test_demo_refuses_a_reference_folder_without_the_feeds(home: Path, tmp_path: Path) -> None:
+    args = ["demo", "--data", str(EXAMPLE), "--no-serve", "--reference-data", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "--reference-data" in result.output

@@ -2,8 +2,10 @@
 
 A three-shard province of tiny shards is generated (Parquet, as xl writes it), then
 checked the way xl must hold: identifiers disjoint across shards, shared parties
-written once, byte-identical twice, ingested strictly, every detector right against
-truth.csv and no near miss flagged.
+written once (the key units' assets and logs too), byte-identical twice, ingested
+strictly, every detector right against truth.csv and no near miss flagged. The feeds
+the key units' truth needs are imported first: the province's STIX bundle, and the real
+NVD sample and KEV (vulnerable_asset is skipped, with the reason, when they are absent).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from longpan.detect.runner import run_detection
 from longpan.resources.exchange.tables import SPECS
 from longpan.resources.geo import provinces_of
 from longpan.resources.ingest import ingest_folder
+from longpan.synth import assets, logs
 from longpan.synth import reference as ref
 from longpan.synth.generate import Carry, build, generate
 from longpan.synth.inject import Province
+from longpan.synth.keyunits import FEED
 from longpan.synth.model import (
     DEFAULT_RATES,
     NEAR_MISS_KINDS,
@@ -43,10 +47,15 @@ from longpan.synth.model import (
 )
 from longpan.synth.network import Allocator, SpaceExhausted, grow_access_provider
 from longpan.synth.services import DomainNames
+from longpan.threat.feeds import import_stix
+from longpan.vuln.feeds import import_kev, import_nvd
 from tests.conftest import make_workspace
+from tests.vuln.helpers import KEV, NVD, needs_shared
 
 SHARDS = 3
 SEED = 11
+KEY_UNIT_TYPES = ("ioc_hit", "threat_warning", "vulnerable_asset")
+NEAR_KINDS = {*NEAR_MISS_KINDS, *logs.NEAR_MISS_KINDS, assets.NEAR_MISS_KIND}
 
 
 def _config(seed: int = SEED) -> SynthConfig:
@@ -55,7 +64,12 @@ def _config(seed: int = SEED) -> SynthConfig:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """sha256 of every file, by its path in the folder (feeds/ included)."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _rows(folder: Path, table: str) -> list[dict[str, Any]]:
@@ -87,6 +101,10 @@ class Evaluated:
 def evaluated(sharded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evaluated]:
     ws = make_workspace(tmp_path_factory.mktemp("home"))
     report = ingest_folder(ws, sharded)  # strict: any bad row raises
+    import_stix(ws, [sharded / FEED], hunt=False)
+    if NVD.is_dir() and KEV.is_file():
+        import_nvd(ws, [NVD])
+        import_kev(ws, KEV)
     result = run_detection(ws, engine="duckdb")
     with ws.sessions() as session:
         scores = evaluate_database(session, sharded / "truth.csv")["by_type"]
@@ -191,10 +209,10 @@ def test_in_province_filings_geolocate_to_the_province(sharded: Path) -> None:
 
 def test_truth_and_near_misses(sharded: Path) -> None:
     truth = _csv(sharded / "truth.csv")
-    assert {r["finding_type"] for r in truth} == set(DEFAULT_RATES)
+    assert {r["finding_type"] for r in truth} == set(DEFAULT_RATES) | set(KEY_UNIT_TYPES)
     assert all(canonical_subject(r["subject"]) == r["subject"] for r in truth)
     near = _csv(sharded / "near_misses.csv")
-    assert {r["kind"] for r in near} == set(NEAR_MISS_KINDS)
+    assert {r["kind"] for r in near} == NEAR_KINDS
     assert not {r["subject"] for r in truth} & {r["subject"] for r in near}
     cdn = [r for r in near if r["kind"] == "cdn_shared_address"]
     assert len(cdn) == 4  # the CDN nodes are filed once, not once per shard
@@ -207,11 +225,27 @@ def test_ingest_accepts_it(evaluated: Evaluated) -> None:
     assert evaluated.rejected == 0 and not evaluated.errors
 
 
-@pytest.mark.parametrize("finding_type", sorted(DEFAULT_RATES))  # the types synth plants
+@pytest.mark.parametrize("finding_type", [*sorted(DEFAULT_RATES), "ioc_hit", "threat_warning"])
 def test_detectors_agree_with_truth(evaluated: Evaluated, finding_type: str) -> None:
     scores = evaluated.scores[finding_type]
     assert scores["tp"] > 0, f"no {finding_type} planted"
     assert scores["precision"] == 1.0 and scores["recall"] == 1.0, scores
+
+
+@needs_shared
+def test_vulnerable_assets_agree_with_truth(evaluated: Evaluated) -> None:
+    scores = evaluated.scores["vulnerable_asset"]
+    assert scores["tp"] > 0, "no vulnerable_asset planted"
+    assert scores["precision"] == 1.0 and scores["recall"] == 1.0, scores
+
+
+def test_key_units_assets_and_logs_are_made_once(sharded: Path) -> None:
+    key_units = {o["uscc"] for o in _rows(sharded, "organisations") if "key_unit" in o["roles"]}
+    for table in ("assets", "dns_logs", "flow_logs", "http_logs"):
+        assert {r["org_uscc"] for r in _rows(sharded, table)} == key_units, table
+    manifest = json.loads((sharded / "manifest.json").read_text("utf-8"))
+    assert manifest["key_units"]["units"] == len(key_units)
+    assert manifest["counts"]["assets"] == len(_rows(sharded, "assets"))
 
 
 def test_no_near_miss_is_flagged(evaluated: Evaluated) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.csv as pacsv
 
 from longpan.resources.ingest import ingest_folder
-from longpan.synth.assets import CATALOGUE, make_assets
+from longpan.synth.assets import CATALOGUE, NEAR_MISS_KIND, make_assets
 from longpan.vuln.feeds import import_kev, import_nvd
 from longpan.vuln.matching import match_assets
 from tests.conftest import make_workspace
@@ -60,3 +60,15 @@ def test_detector_finds_exactly_the_truth(tmp_path: Path) -> None:
     assert found == {(subject, note.rsplit(" ", 1)[1]) for _t, subject, note in out.truth}
     assert all(len(s.outdated) and len(s.current) for s in CATALOGUE)
     ws.close()
+
+
+def test_each_unit_takes_its_own_addresses_and_both_kinds_are_planted() -> None:
+    lines = {u: ipaddress.ip_network(f"10.30.{i}.0/28") for i, u in enumerate(UNITS)}
+    hosts = {u: (str(a) for a in net.hosts()) for u, net in lines.items()}
+    out = make_assets(UNITS, hosts, np.random.default_rng(3), datetime(2025, 1, 1))
+    assert all(ipaddress.ip_address(r["ip"]) in lines[str(r["org_uscc"])] for r in out.rows)
+    first_unit = [r for r in out.rows if r["org_uscc"] == UNITS[0]]
+    subjects = [f"{r['ip']}:{r['port']}" for r in first_unit[:2]]
+    assert subjects[0] in {s for _t, s, _n in out.truth}  # the first host is outdated
+    assert subjects[1] in {s for s, _k, _n in out.near_misses}  # the second is current
+    assert {k for _s, k, _n in out.near_misses} == {NEAR_MISS_KIND}

@@ -1,6 +1,12 @@
 """``longpan demo``: the main job end to end on embedded defaults, ending with the web
 platform on http://127.0.0.1:8000: demo users for every role (generated passwords,
-printed) and one batch of notices already issued through the loop's services."""
+printed) and one batch of notices already issued through the loop's services.
+
+Besides the tables, the demo imports the province's threat indicators
+(``feeds/indicators.stix.json``) and, when it finds the real reference data
+(``shared/data`` next to the checkout, where the tests find it, or ``--reference-data``),
+the NVD sample and the CISA KEV catalogue, so that vulnerability alerts (高危漏洞) and
+threat warnings (APT威胁预警) are found too."""
 
 from __future__ import annotations
 
@@ -21,10 +27,21 @@ from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
 from longpan.metrics.report import build_report
 from longpan.resources.ingest import ingest_folder
-from longpan.synth.generate import STEPS, generate
-from longpan.synth.model import make_config
+from longpan.store.workspace import Workspace
+from longpan.synth.generate import generate, step_count
+from longpan.synth.keyunits import FEED
+from longpan.synth.model import GENERATOR_VERSION, make_config
+from longpan.threat.feeds import import_stix
+from longpan.vuln.feeds import import_kev, import_nvd
 
 DEMO_SCALE, DEMO_SEED = "small", 1
+NVD_DIR, KEV_FILE = Path("nvd"), Path("kev") / "known_exploited_vulnerabilities.json"
+_HERE = Path(__file__).resolve()  # <checkout>/src/longpan/cli/demo.py
+# shared/data beside the checkout (as tests/conftest.py finds it), or beside the cwd
+REFERENCE_CANDIDATES = (
+    _HERE.parents[min(4, len(_HERE.parents) - 1)] / "shared" / "data",
+    Path.cwd().parent / "shared" / "data",
+)
 
 
 @handle_errors
@@ -34,6 +51,14 @@ def demo(
         typer.Option(
             help="exchange-format folder to load (default: a small synthetic "
             "province, generated on first use)"
+        ),
+    ] = None,
+    reference_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference-data",
+            help="folder with the real NVD sample (nvd/) and CISA KEV (kev/) to import "
+            "(default: shared/data next to the checkout, when present)",
         ),
     ] = None,
     serve: Annotated[
@@ -48,12 +73,14 @@ def demo(
     """Generate a small synthetic province, ingest, detect, issue a demo batch, serve the UI."""
     ws = workspace()
     out.print(f"[bold]龙磐 Longpan demo[/] — LONGPAN_HOME={ws.settings.home.resolve()}")
-    folder = data or _demo_province(ws.settings.home / "demo-province")
+    folder = data or _demo_province(ws.settings.home / f"demo-province-{GENERATOR_VERSION}")
     if not folder.is_dir():
         raise InputError(f"no such folder: {folder}", file=str(folder))
+    reference = _reference_folder(reference_data)
     report = ingest_folder(ws, folder)
     written = sum(r.rows for r in report.tables)
     out.print(f"1. ingest {folder}: {len(report.tables)} tables, {written} rows written")
+    _import_feeds(ws, folder, reference)
     detectors = registry.select(None)
     with progress_bar("detect", len(detectors)) as step:
         result = run_detection(ws, progress=step)
@@ -84,10 +111,52 @@ def demo(
 def _demo_province(folder: Path) -> Path:
     """The small synthetic province of the demo, generated once."""
     if not (folder / "manifest.json").is_file():
-        with progress_bar("synth", len(STEPS)) as step:
-            generate(make_config(DEMO_SCALE, DEMO_SEED), folder, progress=step)
+        cfg = make_config(DEMO_SCALE, DEMO_SEED)
+        with progress_bar("synth", step_count(cfg)) as step:
+            generate(cfg, folder, progress=step)
         out.print(f"0. synth: a {DEMO_SCALE} province of 江苏 (seed {DEMO_SEED}) in {folder}")
     return folder
+
+
+def _reference_folder(given: Path | None) -> Path | None:
+    """The folder holding nvd/ and kev/: ``given`` (which must hold them), else the first
+    default candidate that does, else None."""
+    for candidate in [given] if given else REFERENCE_CANDIDATES:
+        if (candidate / NVD_DIR).is_dir() and (candidate / KEV_FILE).is_file():
+            return candidate
+    if given:
+        raise InputError(
+            f"--reference-data: {given} holds no {NVD_DIR}/ folder and {KEV_FILE} file",
+            file=str(given),
+        )
+    return None
+
+
+def _import_feeds(ws: Workspace, folder: Path, reference: Path | None) -> None:
+    """Threat indicators of the folder, then the NVD sample and KEV (or say why not)."""
+    bundle = folder / FEED
+    if bundle.is_file():
+        stix = import_stix(ws, [bundle], hunt=False, actor="system:demo")  # detect follows
+        got = stix.imported
+        out.print(
+            f"   威胁情报 {bundle}: {got.indicators} indicator(s), {got.added} added, "
+            f"{got.revoked} revoked, {got.unchanged} unchanged"
+        )
+    else:
+        out.print(f"   威胁情报: no {FEED} in {folder}; threat warnings skipped")
+    if reference is None:
+        looked = ", ".join(str(c) for c in REFERENCE_CANDIDATES)
+        out.print(
+            f"   漏洞库: vulnerability alerts skipped — the real NVD/KEV data was not found "
+            f"(looked in {looked}); give --reference-data DIR to import it"
+        )
+        return
+    nvd = import_nvd(ws, [reference / NVD_DIR], actor="system:demo")
+    kev = import_kev(ws, reference / KEV_FILE, actor="system:demo")
+    out.print(
+        f"   漏洞库 {reference}: NVD {nvd.read} record(s), {len(nvd.changed)} new or changed; "
+        f"KEV {kev.read} entries, {len(kev.new)} new"
+    )
 
 
 def _print_eval(scores: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import typer
 from longpan.cli.common import handle_errors, out, progress_bar
 from longpan.core.errors import InputError
 from longpan.synth.generate import generate, step_count
+from longpan.synth.keyunits import FEED
 from longpan.synth.model import SCALES, make_config
 
 
@@ -54,4 +55,9 @@ def synth(
     out.print(
         f"truth.csv {result.truth:,} irregularities, near_misses.csv "
         f"{result.near_misses:,} near misses (scale {scale}, seed {seed})"
+    )
+    out.print(
+        f"{FEED}: {result.indicators:,} STIX objects — import with `longpan threat "
+        f"import-stix {result.folder / FEED}`; vulnerable_asset truth needs the NVD sample "
+        "and KEV (`longpan vuln import-nvd`, `import-kev`; see docs/synth.md)"
     )

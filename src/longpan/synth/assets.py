@@ -7,13 +7,13 @@ and its truth rows say which (``vulnerable_asset``, subject ``ip:port``, the CVE
 note). Near misses are planted too: the build that fixed a CVE, OpenSSH 9.8p1 and
 7.4p1 next to 8.9p1, Citrix firmware without its hardware, Redis on Debian (NVD's ``redis:-``).
 
-Standalone: ``make_assets`` takes the units and an address iterator; the generator
-decides where they come from.
+``make_assets`` takes the units and their addresses; ``longpan synth`` gives each key
+unit's hosts addresses of its own leased line (``synth/keyunits.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -123,6 +123,7 @@ CATALOGUE: tuple[Service, ...] = (
     ),
 )
 COLUMNS = ASSETS.exchange_columns
+NEAR_MISS_KIND = "unaffected_build"  # looks vulnerable (same product, other build): is not
 
 
 @dataclass
@@ -139,24 +140,32 @@ class SynthAssets:
 
 def make_assets(
     units: Sequence[str],
-    addresses: Iterator[str],
+    addresses: Iterator[str] | Mapping[str, Iterator[str]],
     rng: np.random.Generator,
     observed_at: datetime,
     *,
     outdated_share: float = 0.3,
     services_per_unit: tuple[int, int] = (2, 5),
 ) -> SynthAssets:
-    """Hosts for each unit (one address each, from ``addresses``), their truth."""
+    """Hosts for each unit (one address each, from ``addresses``, or from the unit's own
+    iterator when it is a mapping), their truth.
+
+    The first unit's first host is outdated and its second current, so that any
+    province has at least one vulnerable asset and one near miss (as every rate does).
+    """
     out = SynthAssets()
-    for uscc in units:
+    for index, uscc in enumerate(units):
+        hosts = addresses[uscc] if isinstance(addresses, Mapping) else addresses
         count = int(rng.integers(services_per_unit[0], services_per_unit[1] + 1))
         picks = rng.choice(len(CATALOGUE), size=min(count, len(CATALOGUE)), replace=False)
-        for pick in sorted(int(p) for p in picks):
+        for n, pick in enumerate(sorted(int(p) for p in picks)):
             service = CATALOGUE[pick]
             outdated = bool(rng.random() < outdated_share)
+            if index == 0 and n < 2:
+                outdated = n == 0
             builds = service.outdated if outdated else service.current
             build = builds[int(rng.integers(len(builds)))]
-            _add(out, uscc, next(addresses), service, build, observed_at)
+            _add(out, uscc, next(hosts), service, build, observed_at)
     return out
 
 
@@ -190,4 +199,4 @@ def _add(
         out.truth.append(("vulnerable_asset", subject, f"{build.product} {cve}"))
     if not build.cves:
         label = build.version or (build.cpe or "")
-        out.near_misses.append((subject, "vulnerable_asset", f"{build.product} {label}"))
+        out.near_misses.append((subject, NEAR_MISS_KIND, f"{build.product} {label}"))

@@ -7,6 +7,9 @@ stays that of one shard. What must hold province-wide travels in a ``Carry``: th
 first shard's organisations and address allocators (carriers, access providers, CDN,
 registrars and key units are made once), the domains given out so far, the protected
 domains and the CDN nodes; identifier spaces are dealt out by ``model.Shard``.
+
+The key units' assets and network logs (``synth/keyunits.py``) are made once, after
+the shards, from the key units' leased lines the first shard filed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from longpan.synth.irregular_sites import (
     shell_websites,
     unfiled_websites,
 )
+from longpan.synth.keyunits import FEED, KeyUnit, KeyUnitResult, key_units, write_key_units
 from longpan.synth.lookalikes import lookalikes, protected_domains
 from longpan.synth.model import GENERATOR_VERSION, Shard, SynthConfig
 from longpan.synth.near_misses import near_misses
@@ -42,6 +46,7 @@ from longpan.synth.universe import make_universe
 
 Progress = Callable[[str], None]
 STEPS = ("subjects", "network", "services", "observations", "irregularities", "write")
+KEY_UNITS_STEP = "key units"  # assets and logs, once per province
 INJECTORS = (
     near_misses,
     dissolved_subjects,
@@ -62,6 +67,7 @@ class SynthResult:
     counts: dict[str, int]
     truth: int
     near_misses: int
+    indicators: int = 0  # STIX objects in feeds/indicators.stix.json
 
 
 @dataclass
@@ -72,6 +78,7 @@ class Carry:
     names: DomainNames = field(default_factory=DomainNames)
     protected: list[tuple[str, str]] | None = None
     cdn_addresses: list[str] = field(default_factory=list)
+    key_units: list[KeyUnit] = field(default_factory=list)
     truth: set[tuple[str, str, str]] = field(default_factory=set)
     near_misses: set[tuple[str, str, str]] = field(default_factory=set)
 
@@ -81,15 +88,21 @@ class Carry:
             self.net = replace(p.net, filings=[], key_units=[])
             self.protected = protected_domains(p)
             self.cdn_addresses = list(p.cdn_addresses)
+            self.key_units = key_units(p.net)
         self.names.seal()
-        self.truth.update((t, canonical_subject(s), note) for t, s, note in p.truth)
-        self.near_misses.update(p.near_misses)
+        self.add(p.truth, p.near_misses)
+
+    def add(
+        self, truth: list[tuple[str, str, str]], near_misses: list[tuple[str, str, str]]
+    ) -> None:
+        self.truth.update((t, canonical_subject(s), note) for t, s, note in truth)
+        self.near_misses.update((canonical_subject(s), k, note) for s, k, note in near_misses)
 
 
 def step_count(cfg: SynthConfig, shards: int | None = None) -> int:
     """How many progress steps ``generate`` reports (one set per shard)."""
     count = shards or cfg.scale.shards
-    return len(STEPS) * count + (1 if count > 1 else 0)
+    return len(STEPS) * count + (1 if count > 1 else 0) + 1
 
 
 def build(
@@ -142,8 +155,12 @@ def generate(
         if count > 1 and progress:
             progress("background DNS")
         sinks.write("dns_observations", obs.background_dns(cfg, sinks.rows["dns_observations"]))
+        if progress:
+            progress(KEY_UNITS_STEP)
+        made = write_key_units(cfg, carry.key_units, sinks, out)
+        carry.add(made.truth, made.near_misses)
     counts = dict(sorted(sinks.rows.items()))
-    return _write_truth(cfg, out, carry, counts, count)
+    return _write_truth(cfg, out, carry, counts, count, made)
 
 
 def _shard_progress(progress: Progress | None, index: int, count: int) -> Progress:
@@ -171,7 +188,12 @@ def _write_shard(p: Province, sinks: TableSinks) -> None:
 
 
 def _write_truth(
-    cfg: SynthConfig, out: Path, carry: Carry, counts: dict[str, int], shards: int
+    cfg: SynthConfig,
+    out: Path,
+    carry: Carry,
+    counts: dict[str, int],
+    shards: int,
+    made: KeyUnitResult,
 ) -> SynthResult:
     truth = sorted(carry.truth)
     write_rows(out / "truth.csv", ["finding_type", "subject", "note"], truth)
@@ -187,8 +209,31 @@ def _write_truth(
         "truth": len(truth),
         "near_misses": len(near),
         "rates": cfg.rates,
+        "key_units": {"units": len(carry.key_units), "ioc_campaigns": made.campaigns},
+        "feeds": _feeds(made),
     }
     if shards > 1:
         manifest["shards"] = shards
     write_manifest(out / "manifest.json", manifest)
-    return SynthResult(out, counts, len(truth), len(near))
+    return SynthResult(out, counts, len(truth), len(near), made.indicators)
+
+
+def _feeds(made: KeyUnitResult) -> list[dict[str, object]]:
+    """What to import besides the tables, for the key units' truth to hold."""
+    return [
+        {
+            "path": FEED.as_posix() if made.indicators else None,  # none: fewer than 3 units
+            "what": "STIX 2.1 bundle of the threat indicators planted in the key units' "
+            "logs (威胁情报)",
+            "objects": made.indicators,
+            "import": f"longpan threat import-stix DIR/{FEED.as_posix()}",
+            "truth": ["ioc_hit", "threat_warning"],
+        },
+        {
+            "path": None,
+            "what": "the real NVD sample and CISA KEV catalogue (漏洞库), not in DIR",
+            "import": "longpan vuln import-nvd ../shared/data/nvd && longpan vuln import-kev "
+            "../shared/data/kev/known_exploited_vulnerabilities.json",
+            "truth": ["vulnerable_asset"],
+        },
+    ]

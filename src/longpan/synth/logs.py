@@ -12,7 +12,10 @@ find) and the near misses (look-alikes that must not be found):
   indicator's ``valid_from``, the domain of a revoked indicator, an address just outside
   a block, the same URL with another path.
 
-Standalone: ``synth/generate.py`` does not call it yet. Same seed, same output.
+Each campaign plants all of these on three units (``LogsConfig.campaigns``, rotating
+through the units); indicator values never repeat across campaigns. ``longpan synth``
+calls it for the key units with no background of its own (``synth/keyunits.py`` adds
+the background in bulk). Same seed, same output.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +40,10 @@ BENIGN = (
 )  # fmt: skip
 WORDS = ("update", "sync", "cloud", "msn", "office", "secure", "cdn", "login", "mail", "dns")
 TLDS = ("com", "net", "org", "info", "top", "xyz")
+# near-miss kinds (near_misses.csv): hits the detector must not report
+LOOKALIKE, BEFORE_VALID, REVOKED = "ioc_lookalike", "ioc_before_valid_from", "ioc_revoked"
+OUTSIDE_BLOCK, OTHER_PATH = "ioc_outside_block", "ioc_other_url_path"
+NEAR_MISS_KINDS = (LOOKALIKE, BEFORE_VALID, REVOKED, OUTSIDE_BLOCK, OTHER_PATH)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class LogsConfig:
     dns_per_unit: int = 120
     flow_per_unit: int = 60
     http_per_unit: int = 60
+    campaigns: int = 1  # sets of planted hits and near misses, each on three units
 
 
 @dataclass
@@ -72,6 +80,7 @@ class _Generator:
         self.clients = {u: list(clients.get(u) or self._addresses(u)) for u in units}
         self.out = SynthLogs()
         self.start = cfg.as_of - timedelta(days=cfg.days)
+        self.taken: set[str] = set()  # indicator values and /24s used by earlier campaigns
 
     def _addresses(self, unit: str) -> list[str]:
         second = self.units.index(unit) % 250 + 1
@@ -91,6 +100,26 @@ class _Generator:
         first = self.rng.choice((45, 91, 103, 185, 194))
         rest = (self.rng.randrange(256), self.rng.randrange(256), self.rng.randrange(1, 255))
         return ".".join(map(str, (first, *rest)))
+
+    def fresh(self, draw: Callable[[], str]) -> str:
+        """A value from ``draw`` that no earlier campaign planted."""
+        value = draw()
+        while value in self.taken:
+            value = draw()
+        self.taken.add(value)
+        return value
+
+    def block_net(self) -> str:
+        """The first three octets of a new indicator /24 whose next /24 is free too (the
+        near miss "just outside" lands there)."""
+        while True:
+            net = f"{self.rng.choice((46, 92, 104))}.{self.rng.randrange(256)}"
+            net += f".{self.rng.randrange(256)}"
+            head, _, third = net.rpartition(".")
+            outside = f"{head}.{(int(third) + 1) % 256}"
+            if not {net, outside} & self.taken:
+                self.taken.update((net, outside))
+                return net
 
     def indicator(self, pattern: str, *, valid_from: datetime, revoked: bool = False,
                   confidence: int = 80, modified: datetime | None = None) -> str:  # fmt: skip
@@ -129,8 +158,8 @@ class _Generator:
     def truth(self, finding_type: str, subject: str, note: str) -> None:
         self.out.truth.append({"finding_type": finding_type, "subject": subject, "note": note})
 
-    def near_miss(self, unit: str, value: str, note: str) -> None:
-        self.out.near_misses.append({"subject": f"{unit}:{value}", "note": note})
+    def near_miss(self, unit: str, value: str, kind: str, note: str) -> None:
+        self.out.near_misses.append({"subject": f"{unit}:{value}", "kind": kind, "note": note})
 
 
 def generate_logs(
@@ -138,14 +167,17 @@ def generate_logs(
     cfg: LogsConfig | None = None,
     clients: Mapping[str, Sequence[str]] | None = None,
 ) -> SynthLogs:
-    """Logs of ``units`` (统一社会信用代码; at least 3) with planted hits and near misses."""
-    if len(units) < 3:
+    """Logs of ``units`` (统一社会信用代码; at least 3 unless ``cfg.campaigns`` is 0) with
+    planted hits and near misses."""
+    if len(units) < 3 and (cfg is None or cfg.campaigns > 0):
         raise ValueError("at least three units are needed to plant hits and near misses")
     gen = _Generator(units, clients or {}, cfg or LogsConfig())
     _background(gen)
-    _plant_domains(gen)
-    _plant_addresses(gen)
-    _plant_url(gen)
+    for campaign in range(gen.cfg.campaigns):
+        trio = [gen.units[(3 * campaign + i) % len(gen.units)] for i in range(3)]
+        _plant_domains(gen, trio)
+        _plant_addresses(gen, trio)
+        _plant_url(gen, trio)
     for rows in (gen.out.dns_logs, gen.out.flow_logs, gen.out.http_logs):
         rows.sort(key=lambda r: (r["ts"], r["org_uscc"], json.dumps(r, default=str)))
     return gen.out
@@ -163,47 +195,49 @@ def _background(gen: _Generator) -> None:
             gen.http(unit, gen.moment(), host, f"/{gen.rng.choice(WORDS)}/{gen.rng.randrange(999)}")
 
 
-def _plant_domains(gen: _Generator) -> None:
-    first, second, third = gen.units[:3]
+def _plant_domains(gen: _Generator, trio: Sequence[str]) -> None:
+    first, second, third = trio
     valid = gen.cfg.as_of - timedelta(days=60)
-    evil = gen.name()
+    evil = gen.fresh(gen.name)
     gen.indicator(f"[domain-name:value = '{evil}']", valid_from=valid, confidence=90)
-    gen.dns(first, gen.moment(), evil, gen.public_ip())
-    gen.dns(first, gen.moment(), evil, gen.public_ip())
+    gen.dns(first, gen.moment(), evil, gen.fresh(gen.public_ip))  # never another C2
+    gen.dns(first, gen.moment(), evil, gen.fresh(gen.public_ip))
     gen.dns(second, gen.moment(), f"a.b.{evil}", None)  # a subdomain: the parent matches
     gen.http(third, gen.moment(), f"cdn.{evil}", "/jquery.min.js")
     for unit in (first, second, third):
         gen.truth("ioc_hit", f"{unit}:{evil}", "indicator domain queried (itself or a subdomain)")
     gen.truth("threat_warning", f"indicator:{evil}", "one warning listing the three units")
     gen.dns(third, gen.moment(), f"not{evil}", None)
-    gen.near_miss(third, f"not{evil}", f"look-alike of {evil} (prefix), not under it")
+    gen.near_miss(third, f"not{evil}", LOOKALIKE, f"look-alike of {evil} (prefix), not under it")
     gen.dns(third, gen.moment(), f"{evil}.com", None)
-    gen.near_miss(third, f"{evil}.com", f"{evil} followed by .com: another registered domain")
-    late = gen.name()
+    gen.near_miss(
+        third, f"{evil}.com", LOOKALIKE, f"{evil} followed by .com: another registered domain"
+    )
+    late = gen.fresh(gen.name)
     recent = gen.cfg.as_of - timedelta(days=2)
     gen.indicator(f"[domain-name:value = '{late}']", valid_from=recent, confidence=60)
     gen.dns(first, recent - timedelta(days=3), late, None)
-    gen.near_miss(first, late, "queried before the indicator's valid_from")
-    gone = gen.name()
+    gen.near_miss(first, late, BEFORE_VALID, "queried before the indicator's valid_from")
+    gone = gen.fresh(gen.name)
     created = gen.cfg.as_of - timedelta(days=30)
     gen.indicator(f"[domain-name:value = '{gone}']", valid_from=created)
     gen.indicator(f"[domain-name:value = '{gone}']", valid_from=created, revoked=True,
                   modified=created + timedelta(days=5))  # fmt: skip
     gen.dns(second, gen.moment(), gone, None)
-    gen.near_miss(second, gone, "the indicator was revoked (a newer version says so)")
+    gen.near_miss(second, gone, REVOKED, "the indicator was revoked (a newer version says so)")
 
 
-def _plant_addresses(gen: _Generator) -> None:
-    first, second, third = gen.units[:3]
+def _plant_addresses(gen: _Generator, trio: Sequence[str]) -> None:
+    first, second, third = trio
     valid = gen.cfg.as_of - timedelta(days=90)
-    c2 = gen.public_ip()
+    c2 = gen.fresh(gen.public_ip)
     gen.indicator(f"[ipv4-addr:value = '{c2}']", valid_from=valid, confidence=70)
     gen.flow(second, gen.moment(), c2, 8443)
-    gen.dns(third, gen.moment(), gen.name(), c2)  # some name resolving to the C2 address
+    gen.dns(third, gen.moment(), gen.fresh(gen.name), c2)  # some name resolving to the C2
     gen.truth("ioc_hit", f"{second}:{c2}", "flow to the indicator address")
     gen.truth("ioc_hit", f"{third}:{c2}", "DNS answer is the indicator address")
     gen.truth("threat_warning", f"indicator:{c2}", "two units")
-    net = f"{gen.rng.choice((46, 92, 104))}.{gen.rng.randrange(256)}.{gen.rng.randrange(256)}"
+    net = gen.block_net()
     block = f"{net}.0/24"
     gen.indicator(f"[ipv4-addr:value = '{block}']", valid_from=valid, confidence=40)
     gen.flow(first, gen.moment(), f"{net}.{gen.rng.randrange(1, 255)}", 443)
@@ -212,12 +246,12 @@ def _plant_addresses(gen: _Generator) -> None:
     head, _, third_octet = net.rpartition(".")
     outside = f"{head}.{(int(third_octet) + 1) % 256}.7"
     gen.flow(third, gen.moment(), outside, 443)
-    gen.near_miss(third, block, f"{outside} is just outside {block}")
+    gen.near_miss(third, block, OUTSIDE_BLOCK, f"{outside} is just outside {block}")
 
 
-def _plant_url(gen: _Generator) -> None:
-    first, _, third = gen.units[:3]
-    host = gen.name()
+def _plant_url(gen: _Generator, trio: Sequence[str]) -> None:
+    first, _, third = trio
+    host = gen.fresh(gen.name)
     url = f"http://{host}/payload/stage2.bin"
     gen.indicator(f"[url:value = '{url}']", valid_from=gen.cfg.as_of - timedelta(days=20))
     spelled = f"HTTP://{host.upper()}:80/payload/%73tage2.bin"  # same URL, other spelling
@@ -225,7 +259,7 @@ def _plant_url(gen: _Generator) -> None:
     gen.truth("ioc_hit", f"{first}:{url}", "indicator URL fetched (spelled differently)")
     gen.truth("threat_warning", f"indicator:{url}", "one unit")
     gen.http(third, gen.moment(), host, "/payload/readme.txt")
-    gen.near_miss(third, f"http://{host}/payload/readme.txt", "same host, another path")
+    gen.near_miss(third, f"http://{host}/payload/readme.txt", OTHER_PATH, "same host, other path")
 
 
 def _stix_time(moment: datetime) -> str:

@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from longpan.core.errors import InputError
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 T = TypeVar("T")
 ScaleName = Literal["tiny", "small", "medium", "large", "xl"]
 
@@ -25,16 +25,18 @@ class Scale:
     access_providers: int
     parquet: bool  # CSV for the small scales, Parquet above
     shards: int = 1  # generated in this many parts, one at a time, to bound memory
+    # key units' network logs (14 days): DNS queries per unit and day (flows, HTTP: half)
+    logs_per_unit_day: int = 10
 
 
 SCALES: dict[str, Scale] = {
     s.name: s
     for s in (
         Scale("tiny", 100, 1_500, 3, parquet=False),
-        Scale("small", 5_000, 60_000, 12, parquet=False),
-        Scale("medium", 100_000, 1_000_000, 40, parquet=True),
-        Scale("large", 500_000, 20_000_000, 120, parquet=True),
-        Scale("xl", 5_000_000, 200_000_000, 400, parquet=True, shards=20),
+        Scale("small", 5_000, 60_000, 12, parquet=False, logs_per_unit_day=60),
+        Scale("medium", 100_000, 1_000_000, 40, parquet=True, logs_per_unit_day=300),
+        Scale("large", 500_000, 20_000_000, 120, parquet=True, logs_per_unit_day=800),
+        Scale("xl", 5_000_000, 200_000_000, 400, parquet=True, shards=20, logs_per_unit_day=1_200),
     )
 }
 
