@@ -6,7 +6,9 @@ snapshot of N rows in the dataset's schema (derived columns included) and an
 The same rows are written as CSV text and the indicator values as a pattern file. Then,
 in the same run:
 
-* hunt: ``IocHit.hunt`` (all indicators, the detector's own Ibis expressions) on DuckDB;
+* hunt: ``IocHit.hunt`` (all indicators, the detector's own Ibis expressions) on DuckDB,
+  with its two parts timed alone too: the integer narrowing, and the engine queries
+  (narrowing + exact pass) without building findings;
 * bare scan: DuckDB hashing every column of every row (as bench/detect_bench.py);
 * grep: ``LC_ALL=C grep -F -c -f patterns.txt dns_logs.csv`` (count of matching lines).
 
@@ -17,6 +19,7 @@ substring false positives.
 
     .venv/bin/python bench/threat_bench.py --rows 100000000 --indicators 1000000
     .venv/bin/python bench/threat_bench.py --rows 2000000 --keep   # small, keep files
+    .venv/bin/python bench/threat_bench.py --rows 2000000 --reuse --row-group 16384
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from longpan.core import identifiers as ids
 from longpan.core.settings import load_settings
 from longpan.detect.base import DetectionContext
-from longpan.resources.exchange.netlogs import name_hash
+from longpan.resources.exchange.netlogs import LEVELS, level_name, name_hash
 from longpan.resources.exchange.rules import ip_keys
+from longpan.store import ordering
 from longpan.store.datasets import DNS_LOGS, INDICATORS
 from longpan.store.lake import PendingWrite, StagedWrite
 from longpan.store.workspace import Workspace
+from longpan.threat import matching as m
+from longpan.threat import narrowing as nw
 from longpan.threat.ioc_hit import IocHit
 from longpan.threat.matching import Scope
 
@@ -62,15 +68,28 @@ CHUNK = 4_000_000
 TEXT_COLUMNS = ("ts", "org_uscc", "client_ip", "qname", "answer")
 
 
-def vocabulary(bases: int, rng: np.random.Generator) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """(names, their base domains, the bases' hashes): every base under every prefix."""
+def vocabulary(bases: int, rng: np.random.Generator) -> pa.Table:
+    """Every base under every prefix: name, base_domain and the hash columns (as ingest
+    derives them, ``netlogs.name_levels``, without the public suffix lookup)."""
     words = WORDS[rng.integers(0, len(WORDS), bases)]
     suffix = SUFFIXES[rng.integers(0, len(SUFFIXES), bases)]
     base = np.char.add(np.char.add(np.char.add(words, np.arange(bases).astype(str)), "."), suffix)
-    names = np.char.add(np.repeat(PREFIXES, bases), np.tile(base, len(PREFIXES)))
-    hashes = np.array([name_hash(b) for b in base.tolist()], dtype=np.int64)
+    names = np.char.add(np.repeat(PREFIXES, bases), np.tile(base, len(PREFIXES))).tolist()
     tiled = np.tile(base, len(PREFIXES)).tolist()
-    return pa.array(names.tolist()), pa.array(tiled), pa.array(np.tile(hashes, len(PREFIXES)))
+    hashes = np.array([name_hash(b) for b in base.tolist()], dtype=np.int64)
+    levels = {
+        f"level{k}_hash": pa.array(
+            [_level_hash(name, b, k) for name, b in zip(names, tiled, strict=True)], pa.int64()
+        )
+        for k in LEVELS
+    }
+    return pa.table({"qname": names, "base_domain": tiled,
+                     "base_hash": np.tile(hashes, len(PREFIXES)), **levels})  # fmt: skip
+
+
+def _level_hash(name: str, base: str, level: int) -> int | None:
+    cut = level_name(name, base, level)
+    return None if cut is None else name_hash(cut)
 
 
 def addresses(count: int, rng: np.random.Generator, first: int) -> pa.Array:
@@ -86,7 +105,7 @@ def units(count: int) -> pa.Array:
 def write_logs(folder: Path, rows: int, rng: np.random.Generator) -> tuple[Path, Path, pa.Array]:
     """The dns_logs Parquet (lake schema) and the same rows as CSV; the vocabulary's bases."""
     bases = 300_000
-    names, base_of, hashes = vocabulary(bases, rng)
+    names = vocabulary(bases, rng)
     orgs = units(500)
     clients = addresses(100_000, rng, 10)
     client_keys = ip_keys(clients)
@@ -107,14 +126,13 @@ def write_logs(folder: Path, rows: int, rng: np.random.Generator) -> tuple[Path,
             answer = pa.array(rng.integers(0, len(answers), n))
             has_answer = pa.array(rng.random(n) < 0.8)
             ts = pa.array(start + np.sort(rng.integers(0, span, n)), pa.timestamp("us"))
+            named = names.take(pick)
             table = pa.table({
                 "ts": ts,
                 "org_uscc": orgs.take(pa.array(rng.integers(0, len(orgs), n))),
                 "client_ip": clients.take(client),
-                "qname": names.take(pick),
                 "answer": pc.if_else(has_answer, answers.take(answer), pa.nulls(n, pa.string())),
-                "base_domain": base_of.take(pick),
-                "base_hash": hashes.take(pick),
+                **{c: named[c] for c in named.column_names},
                 "client_key": client_keys.take(client),
                 "answer_key": pc.if_else(has_answer, answer_keys.take(answer),
                                          pa.nulls(n, pa.string())),
@@ -124,7 +142,7 @@ def write_logs(folder: Path, rows: int, rng: np.random.Generator) -> tuple[Path,
             iso = pc.strftime(ts, format="%Y-%m-%dT%H:%M:%S")
             csv_out.write_table(pa.table({"ts": iso, **{c: shown[c] for c in shown.column_names}}))
             print(f"  logs {done + n:,}/{rows:,}", file=sys.stderr, flush=True)
-    return parquet, text, pa.array(base_of.to_numpy(zero_copy_only=False)[:bases])
+    return parquet, text, names["base_domain"].slice(0, bases).combine_chunks()
 
 
 def indicator_table(
@@ -177,21 +195,19 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/longpan-threat-bench"))
     parser.add_argument("--hit-bases", type=int, default=200, help="indicators seen in logs")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--reuse", action="store_true", help="reuse the files a --keep run left")
+    parser.add_argument("--row-group", type=int, help="what-if: rows per ordered row group")
     args = parser.parse_args()
-    rng = np.random.default_rng(20241231)
-    shutil.rmtree(args.dir, ignore_errors=True)
-    (args.dir / "gen").mkdir(parents=True)
+    if args.row_group:  # a proposed lake setting, measured before it is made
+        ordering.ORDERED_ROW_GROUP = args.row_group
+    (parquet, text, indicators, patterns), gen_s = timed("generate", lambda: _inputs(args))
+    shutil.rmtree(args.dir / "home", ignore_errors=True)
     ws = Workspace(load_settings(home=args.dir / "home"))
     ws.init()
-    (parquet, text, bases), gen_s = timed(
-        "generate", lambda: write_logs(args.dir / "gen", args.rows, rng)
-    )
-    indicators = indicator_table(args.indicators, bases, rng, args.hit_bases)
-    patterns = args.dir / "gen" / "patterns.txt"
-    patterns.write_text("\n".join(indicators["value"].to_pylist()) + "\n", "ascii")
     digest = hashlib.sha256(str(args.rows).encode()).hexdigest()
-    ws.lake.commit([StagedWrite(DNS_LOGS, parquet, args.rows, digest, ["bench"]),
-                    PendingWrite(INDICATORS, indicators, digest, ["bench"])])  # fmt: skip
+    _, commit_s = timed("commit (ordered by base_hash)", lambda: ws.lake.commit([
+        StagedWrite(DNS_LOGS, parquet, args.rows, digest, ["bench"]),
+        PendingWrite(INDICATORS, indicators, digest, ["bench"])]))  # fmt: skip
     engine = ws.analytics("duckdb")
     ctx = DetectionContext(engine, AS_OF.replace(tzinfo=UTC), IocHit.inputs)
     detector = IocHit({"window_days": DAYS + 1})
@@ -203,15 +219,20 @@ def main() -> None:
     _, scan_s = timed("bare scan", lambda: con.execute(scan_sql, {"files": files}).fetchall())
     narrow_s = _narrowing(engine, ctx, scope)
     query_s = _query(engine, ctx, scope)
+    load_hunt = _load()
     drafts, hunt_s = timed("hunt", lambda: detector.hunt(ctx, scope))
     hits = [d for d in drafts if d.type == "ioc_hit"]
     rows_hit = _rows_hit(engine, ctx, scope)
     grep = ["grep", "-F", "-c", "-f", str(patterns), str(text)]
+    load_grep = _load()
     grep_out, grep_s = timed("grep", lambda: subprocess.run(grep, capture_output=True, text=True,
                                                             env={"LC_ALL": "C"}))  # fmt: skip
     grep_lines = int(grep_out.stdout.strip() or 0)
     report = {
         "rows": args.rows, "indicators": indicators.num_rows, "generate_s": round(gen_s, 1),
+        "commit_s": round(commit_s, 1), "row_group": ordering.ORDERED_ROW_GROUP,
+        "load_at_hunt": " ".join(load_hunt),
+        "load_at_grep": " ".join(load_grep), "load_at_end": " ".join(_load()),
         "bare_scan_s": round(scan_s, 2), "hunt_s": round(hunt_s, 2),
         "hunt_query_s": round(query_s, 2), "narrowing_s": round(narrow_s, 2),
         "grep_s": round(grep_s, 2),
@@ -229,33 +250,60 @@ def main() -> None:
         shutil.rmtree(args.dir, ignore_errors=True)
 
 
-def _query(engine, ctx, scope) -> float:  # type: ignore[no-untyped-def]
-    """The hunt's engine query alone (all hits to Arrow), without building findings."""
-    from longpan.threat import matching as m
+def _inputs(args: argparse.Namespace) -> tuple[Path, Path, pa.Table, Path]:
+    """The logs (Parquet and CSV), the indicators and grep's pattern file: generated, or
+    those of an earlier ``--keep`` run with ``--reuse``."""
+    gen = args.dir / "gen"
+    parquet, text, patterns = gen / "dns_logs.parquet", gen / "dns_logs.csv", gen / "patterns.txt"
+    if args.reuse and (gen / "indicators.parquet").exists():
+        return parquet, text, pq.read_table(gen / "indicators.parquet"), patterns
+    shutil.rmtree(args.dir, ignore_errors=True)
+    gen.mkdir(parents=True)
+    rng = np.random.default_rng(20241231)
+    parquet, text, bases = write_logs(gen, args.rows, rng)
+    indicators = indicator_table(args.indicators, bases, rng, args.hit_bases)
+    pq.write_table(indicators, gen / "indicators.parquet")
+    patterns.write_text("\n".join(indicators["value"].to_pylist()) + "\n", "ascii")
+    return parquet, text, indicators, patterns
 
-    logs = {n: ctx.table(n) for n in ("dns_logs", "flow_logs", "http_logs")}
-    live = m.live_indicators(ctx.table("indicators"), scope)
-    hits = m.all_hits(logs, live, scope, frozenset({"domain"}))
-    return float(timed("hunt query", lambda: engine.execute(hits))[1])
+
+def _load() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
+def _query(engine, ctx, scope) -> float:  # type: ignore[no-untyped-def]
+    """The hunt's engine queries alone (narrowing, then all hits to Arrow), without
+    building findings."""
+
+    def work():  # type: ignore[no-untyped-def]
+        hits = m.all_hits(_logs(ctx), _live(ctx, scope), scope, frozenset({"domain"}),
+                          engine.execute)  # fmt: skip
+        return engine.execute(hits)
+
+    return float(timed("hunt query", work)[1])
 
 
 def _narrowing(engine, ctx, scope) -> float:  # type: ignore[no-untyped-def]
-    """The integer semi-join alone: log rows whose base domain carries an indicator."""
-    from longpan.threat import matching as m
+    """The integer pass alone: the hashes of dns_logs that some indicator has."""
+    hunt = m.DomainHunt.of(_live(ctx, scope), engine.execute)
+    rows = m.in_window(ctx.table("dns_logs"), scope)
+    query = nw.narrowing(rows, hunt.domains, hunt.subs, m.DNS_NAMES)
+    return float(timed("narrowing", lambda: engine.execute(query))[1])
 
-    dns = m.in_window(ctx.table("dns_logs"), scope)
-    bases = ctx.table("indicators").select("base_hash").distinct()
-    count = dns.semi_join(bases, dns.base_hash == bases.base_hash).count()
-    return float(timed("narrowing", lambda: engine.scalar(count))[1])
+
+def _logs(ctx):  # type: ignore[no-untyped-def]
+    return {n: ctx.table(n) for n in ("dns_logs", "flow_logs", "http_logs")}
+
+
+def _live(ctx, scope):  # type: ignore[no-untyped-def]
+    return m.live_indicators(ctx.table("indicators"), scope)
 
 
 def _rows_hit(engine, ctx, scope) -> int:  # type: ignore[no-untyped-def]
     """Distinct log rows with at least one hit (what grep's line count should be)."""
-    from longpan.threat import matching as m
-
-    logs = {n: ctx.table(n) for n in ("dns_logs", "flow_logs", "http_logs")}
-    live = m.live_indicators(ctx.table("indicators"), scope)
-    hits = m.all_hits(logs, live, scope, m.present_kinds(ctx.execute(m.kinds_query(live))))
+    live = _live(ctx, scope)
+    kinds = m.present_kinds(ctx.execute(m.kinds_query(live)))
+    hits = m.all_hits(_logs(ctx), live, scope, kinds, engine.execute)
     assert hits is not None
     rows = hits.select("ts", "org_uscc", "detail").distinct().count()
     return int(engine.scalar(rows))

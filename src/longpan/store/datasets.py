@@ -194,6 +194,8 @@ DNS_LOGS = Dataset(
         _c("answer", STR, "canonical address or name answered, else as given", nullable=True),
         _derived("base_domain", STR, "registered domain of qname (else its last two labels)"),
         _derived("base_hash", INT, "64-bit hash of base_domain (a cheap join key)"),
+        _derived("level1_hash", INT, "64-bit hash of qname cut to 1 label below base_domain"),
+        _derived("level2_hash", INT, "64-bit hash of qname cut to 2 labels below base_domain"),
         _derived("client_key", STR, "32 hex digits of client_ip (see ip_filings)"),
         _derived("answer_key", STR, "32 hex digits of an address answer"),
     ),
@@ -201,6 +203,7 @@ DNS_LOGS = Dataset(
     mode="log",
     observed_at="ts",
     doc="DNS query logs of the units (DNS日志).",
+    order_by=("base_hash", "ts"),  # a hunt reads the strings of the few bases it hits
 )
 
 FLOW_LOGS = Dataset(

@@ -54,6 +54,7 @@ class IocHit(Detector):
     description = "Threat indicators (domains, addresses, URLs) seen in units' DNS/flow/HTTP logs"
     inputs = ("indicators", *LOGS)
     finding_types = ("ioc_hit", "threat_warning")
+    subject_kinds = ("ioc", "indicator")
     titles = (
         ("ioc_hit", "失陷指标命中", "Threat indicator hit"),
         ("threat_warning", "APT威胁预警", "APT threat warning"),
@@ -86,7 +87,7 @@ class IocHit(Detector):
         live = m.live_indicators(ctx.table("indicators"), scope)
         kinds = m.present_kinds(ctx.execute(m.kinds_query(live)))
         logs = {name: ctx.table(name) for name in LOGS}
-        query = m.all_hits(logs, live, scope, kinds)
+        query = m.all_hits(logs, live, scope, kinds, ctx.engine.execute)
         if query is None:
             return []
         hits = ctx.engine.execute(query)

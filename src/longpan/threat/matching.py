@@ -3,11 +3,13 @@
 Every kind of indicator becomes a join on columns derived at ingest
 (``resources/exchange/netlogs.py``), never a substring test:
 
-* domain: an integer equi-join on the hash of the base (registered) domain pairs each
-  name with the few indicators under the same base, then the exact test ``name =
-  indicator OR name ends with '.' || indicator`` keeps the real hits: ``evil.example``
-  matches ``a.b.evil.example`` but neither ``notevil.example`` nor
-  ``evil.example.com`` (a hash collision can only add pairs the exact test drops);
+* domain: two passes (``threat/narrowing.py``): the logs' integer hash columns (the
+  base domain's, and the name's one and two labels below it) are semi-joined with the
+  indicators' hashes, then only the rows of the hashes that occur are joined with their
+  indicators and tested exactly, ``name = indicator OR name ends with '.' ||
+  indicator``: ``evil.example`` matches ``a.b.evil.example`` but neither
+  ``notevil.example`` nor ``evil.example.com`` (a hash collision can only add pairs the
+  exact test drops);
 * ip: single addresses by equality of ``*_key``; CIDR blocks by ``key BETWEEN start_key
   AND end_key`` (keys are 32 hex digits, so string order is address order);
 * url: equality of the canonical URL (``url_norm``);
@@ -28,6 +30,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from longpan.threat import narrowing as nw
 
 MATCHED_KINDS = ("domain", "ip", "url")
 HIT_COLUMNS = ("dataset", "ts", "org_uscc", "value", "kind", "field", "observed", "detail")
@@ -56,8 +60,9 @@ def live_indicators(indicators: ir.Table, scope: Scope) -> ir.Table:
     if scope.values is not None:
         t = t.filter(t.value.isin(sorted(scope.values)))
     return t.select(
-        "value", "kind", "base_hash", "start_key", "end_key", "valid_from", "valid_until"
-    )
+        "value", "kind", "base_domain", "base_hash", "start_key", "end_key", "valid_from",
+        "valid_until",
+    )  # fmt: skip
 
 
 def in_window(logs: ir.Table, scope: Scope) -> ir.Table:
@@ -95,14 +100,38 @@ def _hits(joined: ir.Table, dataset: str, field: str, detail: Detail) -> ir.Tabl
     )
 
 
+@dataclass(frozen=True)
+class DomainHunt:
+    """The domain indicators of a hunt, with their hashes, and the engine to narrow by."""
+
+    domains: ir.Table  # live domain indicators
+    subs: nw.Subdomains
+    run: nw.Run
+
+    @classmethod
+    def of(cls, live: ir.Table, run: nw.Run) -> DomainHunt:
+        domains = live.filter(live.kind == "domain")
+        return cls(domains, nw.Subdomains.of(domains, run), run)
+
+
+DNS_NAMES = nw.NameColumns("qname", "base_hash", ("level1_hash", "level2_hash"))
+HTTP_NAMES = nw.NameColumns("host", "host_base_hash")
+
+
 def domain_hits(
-    logs: ir.Table, indicators: ir.Table, *, dataset: str, name: str, base: str, detail: Detail
-) -> ir.Table:
-    """Log rows whose name (``name``) is an indicator domain or under one."""
-    domains = indicators.filter(indicators.kind == "domain")
-    joined = logs.join(domains, logs[base] == domains.base_hash)
-    exact = (joined[name] == joined.value) | joined[name].endswith("." + joined.value)
-    return _hits(joined.filter(exact), dataset, name, detail)
+    logs: ir.Table, hunt: DomainHunt, *, dataset: str, names: nw.NameColumns, detail: Detail
+) -> list[ir.Table]:
+    """Log rows whose name is an indicator domain or under one: narrowed by integers
+    (one engine query), then tested exactly on the few candidate rows."""
+    found = nw.candidates(hunt.run(nw.narrowing(logs, hunt.domains, hunt.subs, names)))
+    if not found:
+        return []
+    parts = []
+    for joined in nw.exact_pairs(logs, hunt.domains, hunt.subs, names, found):
+        name = joined[names.name]
+        exact = (name == joined.value) | name.endswith("." + joined.value)
+        parts.append(_hits(joined.filter(exact), dataset, names.name, detail))
+    return parts
 
 
 def ip_hits(
@@ -148,16 +177,19 @@ def _http_detail(t: ir.Table) -> ir.Value:
     return t.host.concat(" ", t.url)
 
 
-def dns_hits(dns: ir.Table, indicators: ir.Table, kinds: frozenset[str]) -> list[ir.Table]:
+def dns_hits(
+    dns: ir.Table, indicators: ir.Table, kinds: frozenset[str], hunt: DomainHunt | None
+) -> list[ir.Table]:
     parts = ip_hits(dns, indicators, kinds, dataset="dns_logs", key="answer_key",
                     address="answer", detail=_dns_detail)  # fmt: skip
-    if "domain" in kinds:
-        parts.append(domain_hits(dns, indicators, dataset="dns_logs", name="qname",
-                                 base="base_hash", detail=_dns_detail))  # fmt: skip
+    if hunt is not None:
+        parts += domain_hits(dns, hunt, dataset="dns_logs", names=DNS_NAMES, detail=_dns_detail)
     return parts
 
 
-def flow_hits(flow: ir.Table, indicators: ir.Table, kinds: frozenset[str]) -> list[ir.Table]:
+def flow_hits(
+    flow: ir.Table, indicators: ir.Table, kinds: frozenset[str], hunt: DomainHunt | None
+) -> list[ir.Table]:
     return [
         part
         for key, address in (("dst_key", "dst"), ("src_key", "src"))
@@ -173,12 +205,14 @@ def flow_hits(flow: ir.Table, indicators: ir.Table, kinds: frozenset[str]) -> li
     ]
 
 
-def http_hits(http: ir.Table, indicators: ir.Table, kinds: frozenset[str]) -> list[ir.Table]:
+def http_hits(
+    http: ir.Table, indicators: ir.Table, kinds: frozenset[str], hunt: DomainHunt | None
+) -> list[ir.Table]:
     parts = ip_hits(http, indicators, kinds, dataset="http_logs", key="host_key",
                     address="host", detail=_http_detail)  # fmt: skip
-    if "domain" in kinds:
-        parts.append(domain_hits(http, indicators, dataset="http_logs", name="host",
-                                 base="host_base_hash", detail=_http_detail))  # fmt: skip
+    if hunt is not None:
+        parts += domain_hits(http, hunt, dataset="http_logs", names=HTTP_NAMES,
+                             detail=_http_detail)  # fmt: skip
     if "url" in kinds:
         parts.append(url_hits(http, indicators))
     return parts
@@ -199,12 +233,16 @@ def kinds_query(live: ir.Table) -> ir.Table:
 
 
 def all_hits(
-    logs: dict[str, ir.Table], live: ir.Table, scope: Scope, kinds: frozenset[str]
+    logs: dict[str, ir.Table], live: ir.Table, scope: Scope, kinds: frozenset[str], run: nw.Run
 ) -> ir.Table | None:
-    """Every (log row, indicator value) hit in scope, each once (None: nothing to hunt)."""
+    """Every (log row, indicator value) hit in scope, each once (None: nothing to hunt).
+
+    Domain matching runs its integer narrowing now (``run``, one query per log with
+    names); the query returned reads only the rows that narrowing left."""
+    hunt = DomainHunt.of(live, run) if "domain" in kinds else None
     parts: list[ir.Table] = []
     for name, build in (("dns_logs", dns_hits), ("flow_logs", flow_hits), ("http_logs", http_hits)):
-        parts.extend(build(in_window(logs[name], scope), live, kinds))
+        parts.extend(build(in_window(logs[name], scope), live, kinds, hunt))
     return ibis.union(*parts, distinct=True) if parts else None
 
 

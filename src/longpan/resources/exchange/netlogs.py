@@ -6,6 +6,12 @@ derived columns that make indicator matching a plain equi- or range join.
   matching is an integer equi-join that skips almost every row, then an exact test
   (``name = indicator`` or ``name`` ends with ``'.' + indicator``) on what is left —
   never a look-alike such as ``notevil.example`` or ``evil.example.com``;
+* ``level1_hash`` and ``level2_hash`` (dns_logs): the hash of the name cut to one and
+  two labels below its base (``a.evil.example`` and ``b.a.evil.example`` of
+  ``c.b.a.evil.example``), null when the name is not that deep. An indicator one or two
+  labels below its registered domain then matches by integer equality too, so a hunt
+  scans integers only and reads the strings of the few rows that hit (then compared
+  exactly: a 64-bit hash can collide);
 * ``*_key``: 32 hex digits of an address (``ids.ip_key``), so an indicator's CIDR block
   is a ``BETWEEN start_key AND end_key`` that every engine compares the same way;
 * ``url_norm``: the URL in one canonical spelling (``canonical_url``), shared with the
@@ -121,6 +127,35 @@ def base_hash(name: str) -> int:
     return name_hash(base_domain(name))
 
 
+LEVELS = (1, 2)  # labels below the base domain that get their own hash column
+_NAME_LEVELS = pa.struct(
+    [("base_domain", pa.string()), ("base_hash", pa.int64())]
+    + [(f"level{k}_hash", pa.int64()) for k in LEVELS]
+)
+
+
+def level_name(name: str, base: str, level: int) -> str | None:
+    """``name`` cut to ``level`` labels below its base domain ``base`` (None when it is
+    not that deep): level 1 of ``c.b.a.evil.example`` under ``evil.example`` is
+    ``a.evil.example``."""
+    extra = name.count(".") - base.count(".")
+    if level < 1 or extra < level:
+        return None
+    return name.split(".", extra - level)[-1]
+
+
+def name_levels(name: str) -> dict[str, Any]:
+    """The derived domain columns of one canonical name (computed together: one public
+    suffix lookup per name)."""
+    base = base_domain(name)
+    levels = {f"level{k}_hash": level_name(name, base, k) for k in LEVELS}
+    return {
+        "base_domain": base,
+        "base_hash": name_hash(base),
+        **{column: None if level is None else name_hash(level) for column, level in levels.items()},
+    }
+
+
 def _ip_key_or_none(value: str) -> str | None:
     try:
         return ids.ip_key(value)
@@ -134,20 +169,18 @@ def _is_ip(value: str) -> bool:
 
 # -- dns_logs ----------------------------------------------------------------------------
 def dns_log_derive(row: Row) -> Row:
-    qname, given = row["qname"], row["answer"]
+    given = row["answer"]
     return {
-        "base_domain": base_domain(qname),
-        "base_hash": base_hash(qname),
+        **name_levels(row["qname"]),
         "client_key": ids.ip_key(row["client_ip"]),
         "answer_key": _ip_key_or_none(given) if given else None,
     }
 
 
 def dns_log_derive_batch(cols: Columns) -> Columns:
-    qname = cols["qname"]
+    levels = _each(cols["qname"], name_levels, _NAME_LEVELS).flatten()
     return {
-        "base_domain": _each(qname, base_domain, pa.string()),
-        "base_hash": _each(qname, base_hash, pa.int64()),
+        **{field.name: column for field, column in zip(_NAME_LEVELS, levels, strict=True)},
         "client_key": _each(cols["client_ip"], ids.ip_key, pa.string()),
         "answer_key": _each(cols["answer"], _ip_key_or_none, pa.string()),
     }
