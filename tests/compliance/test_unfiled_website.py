@@ -233,3 +233,16 @@ def test_recheck_one_subject_touches_only_it(fixture_ws: Workspace) -> None:
             stored.pop("snapshots")
             assert jsonable(draft.evidence) == stored
             assert draft.responsible_uscc == full[subject]["responsible_uscc"]
+
+
+def test_a_new_passive_dns_delivery_is_read_by_the_next_run(
+    fixture_ws: Workspace, tmp_path: Path
+) -> None:
+    # a full run keeps the recent DNS answers in memory for the engine's later runs;
+    # a new delivery (a new snapshot) must not be answered from the old ones
+    run_detection(fixture_ws, only=[TYPE])
+    assert "olddns.com" not in _findings(fixture_ws)
+    fresh = {"dns_observations": [a_record("www.olddns.com", "221.226.30.16", days=1)]}
+    ingest_folder(fixture_ws, write_tables(tmp_path / "fresh", fresh))
+    run_detection(fixture_ws, only=[TYPE])
+    assert _findings(fixture_ws)["olddns.com"]["responsible_uscc"] == YUNQING

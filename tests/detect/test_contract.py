@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from longpan.core.subjects import canonical_subject
+from longpan.core.subjects import parse_subject
 from longpan.detect.base import DetectionContext, Detector
 from longpan.detect.registry import detectors
 from longpan.resources.ingest import ingest_folder
@@ -28,6 +29,7 @@ def test_declared_contract(cls: type[Detector]) -> None:
     cls.check_contract()
     assert cls.capability and cls.version.count(".") == 2
     assert set(cls.inputs) <= set(DATASETS)
+    assert cls.subject_kinds, "a built-in detector declares the kinds of its subjects"
     for finding_type in cls.finding_types:
         assert (DOCS / f"{finding_type}.md").is_file(), f"docs/detectors/{finding_type}.md missing"
 
@@ -49,6 +51,7 @@ def test_output_honours_the_contract(cls: type[Detector], engine_name: str, tmp_
         detector.check_draft(draft)
         assert draft.severity in SEVERITIES
         assert canonical_subject(draft.subject) == draft.subject
+        assert parse_subject(draft.subject).kind in cls.subject_kinds
         json.dumps(draft.evidence, default=str)
     # re-checking one subject returns that subject's finding and nothing else
     if drafts:

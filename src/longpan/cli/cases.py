@@ -8,28 +8,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from longpan.cases.batches import (
-    BatchView,
-    approve_batch,
-    cancel_batch,
-    create_batch,
-    issue_batch,
-    list_batches,
-    preview_batch,
-)
-from longpan.cases.escalation import escalation_list, send_reminders
-from longpan.cases.selection import FindingFilter
-from longpan.cases.verify import verify_pending
 from longpan.cli.common import handle_errors, out, print_json, workspace
 from longpan.core.errors import InputError, NotFoundError
-from longpan.store.models import User
-from longpan.store.workspace import Workspace
+
+if TYPE_CHECKING:  # the loop's services are imported by the commands (fast --help)
+    from longpan.cases.batches import BatchView
+    from longpan.cases.selection import FindingFilter
+    from longpan.store.models import User
+    from longpan.store.workspace import Workspace
 
 batch_app = typer.Typer(help="通报批次 (batches of notices): preview, create, approve, issue.")
 
@@ -53,6 +44,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _actor(ws: Workspace, username: str) -> User:
+    from sqlalchemy import select
+
+    from longpan.store.models import User
+
     with ws.sessions() as session:
         user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -78,6 +73,8 @@ def _filters(
     until: str | None,
     findings: list[int] | None,
 ) -> FindingFilter:
+    from longpan.cases.selection import FindingFilter
+
     return FindingFilter(
         types=tuple(types or ()),
         severities=tuple(severities or ()),
@@ -103,6 +100,8 @@ def preview(
     json_out: JsonOption = False,
 ) -> None:
     """Show which findings a batch with these filters would send, by organisation."""
+    from longpan.cases.batches import preview_batch
+
     ws = workspace()
     filters = _filters(type_, severity, org, city, since, until, finding)
     result = preview_batch(ws, _actor(ws, user), filters)
@@ -137,6 +136,8 @@ def create(
     json_out: JsonOption = False,
 ) -> None:
     """Create a draft batch (one notice per responsible organisation)."""
+    from longpan.cases.batches import create_batch
+
     ws = workspace()
     batch = create_batch(
         ws,
@@ -154,6 +155,8 @@ def create(
 @handle_errors
 def approve(batch_id: int, user: UserOption, json_out: JsonOption = False) -> None:
     """Approve a draft batch (a supervisor other than its creator)."""
+    from longpan.cases.batches import approve_batch
+
     ws = workspace()
     _print_batch(approve_batch(ws, _actor(ws, user), batch_id), json_out)
 
@@ -162,6 +165,8 @@ def approve(batch_id: int, user: UserOption, json_out: JsonOption = False) -> No
 @handle_errors
 def issue(batch_id: int, user: UserOption, json_out: JsonOption = False) -> None:
     """Issue an approved batch: deadlines, PDF and Excel, findings → notified."""
+    from longpan.cases.batches import issue_batch
+
     ws = workspace()
     _print_batch(issue_batch(ws, _actor(ws, user), batch_id), json_out)
 
@@ -175,6 +180,8 @@ def cancel(
     json_out: JsonOption = False,
 ) -> None:
     """Cancel a batch that was not issued yet."""
+    from longpan.cases.batches import cancel_batch
+
     ws = workspace()
     _print_batch(cancel_batch(ws, _actor(ws, user), batch_id, reason=reason), json_out)
 
@@ -183,6 +190,8 @@ def cancel(
 @handle_errors
 def list_(user: UserOption, json_out: JsonOption = False) -> None:
     """List batches, newest first."""
+    from longpan.cases.batches import list_batches
+
     ws = workspace()
     batches = list_batches(ws, _actor(ws, user))
     if json_out:
@@ -219,6 +228,8 @@ def _print_batch(batch: BatchView, json_out: bool) -> None:
 @handle_errors
 def verify(user: UserOption, json_out: JsonOption = False) -> None:
     """Verify every rectified answer still waiting: re-run its detector on its subject."""
+    from longpan.cases.verify import verify_pending
+
     ws = workspace()
     results = verify_pending(ws, _actor(ws, user))
     if json_out:
@@ -232,6 +243,8 @@ def verify(user: UserOption, json_out: JsonOption = False) -> None:
 @handle_errors
 def remind(user: UserOption, json_out: JsonOption = False) -> None:
     """Send reminders for overdue notices (in the app; by email when SMTP is set)."""
+    from longpan.cases.escalation import send_reminders
+
     ws = workspace()
     report = send_reminders(ws, _actor(ws, user), address=None)
     if json_out:
@@ -248,6 +261,8 @@ def remind(user: UserOption, json_out: JsonOption = False) -> None:
 @handle_errors
 def escalation(user: UserOption, json_out: JsonOption = False) -> None:
     """List overdue notices, most overdue first (督办清单)."""
+    from longpan.cases.escalation import escalation_list
+
     ws = workspace()
     rows = escalation_list(ws, _actor(ws, user))
     if json_out:

@@ -8,16 +8,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longpan.core.errors import LongpanError
-from longpan.core.settings import get_settings
-from longpan.store.workspace import Workspace
+
+if TYPE_CHECKING:  # settings (pydantic) and stores load when a command runs (fast --help)
+    from longpan.store.workspace import Workspace
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -43,14 +43,35 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def lang() -> str:
+    """The configured UI language (LONGPAN_LANG)."""
+    from longpan.core.settings import get_settings
+
+    return get_settings().lang
+
+
 def t(key: str) -> str:
     zh, en = LABELS[key]
-    return zh if get_settings().lang == "zh" else en
+    return zh if lang() == "zh" else en
+
+
+def __getattr__(name: str) -> Any:
+    """``Workspace``, imported on first use (the stores are slow to import); tests may
+    replace ``common.Workspace`` to inject a clock."""
+    if name != "Workspace":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from longpan.store.workspace import Workspace as loaded
+
+    globals()["Workspace"] = loaded
+    return loaded
 
 
 def workspace() -> Workspace:
     """The workspace of the configured LONGPAN_HOME, schema brought up to date."""
-    ws = Workspace(get_settings())
+    from longpan.core.settings import get_settings
+
+    make = globals().get("Workspace") or __getattr__("Workspace")
+    ws: Workspace = make(get_settings())
     ws.init()
     return ws
 
@@ -87,6 +108,14 @@ def progress_bar(
     if not (enabled and err.is_terminal):  # no bar in pipes, logs and CI
         yield lambda _item: None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,9 +18,9 @@ from longpan.cli.common import (
     t,
     workspace,
 )
-from longpan.detect.store import jsonable
-from longpan.resources.graph import neighbourhood
-from longpan.resources.ingest import IngestReport, find_table_files, ingest_folder
+
+if TYPE_CHECKING:  # the stores are imported by the commands that use them (fast --help)
+    from longpan.resources.ingest import IngestReport
 
 
 @handle_errors
@@ -47,6 +47,8 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Validate a folder of exchange-format files and write lake snapshots."""
+    from longpan.resources.ingest import find_table_files, ingest_folder
+
     ws = workspace()
     files, _ = find_table_files(folder)
     with progress_bar("ingest", len(files), enabled=not json_out) as step:
@@ -89,6 +91,9 @@ def show(
     ] = False,
 ) -> None:
     """Show a subject's neighbourhood in the resource graph and who is responsible."""
+    from longpan.detect.store import jsonable
+    from longpan.resources.graph import neighbourhood
+
     ws = workspace()
     graph = jsonable(neighbourhood(ws.analytics(), subject))
     if json_out:

@@ -12,27 +12,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from longpan.cli.common import handle_errors, out, progress_bar, workspace
-from longpan.cli.demo_loop import demo_loop, print_logins
 from longpan.cli.detection import print_summary
 from longpan.cli.serve import serve as serve_web
 from longpan.core.errors import InputError
-from longpan.detect import registry
-from longpan.detect.evaluate import evaluate_database
-from longpan.detect.findings import list_findings
-from longpan.detect.runner import run_detection
-from longpan.metrics.report import build_report
-from longpan.resources.ingest import ingest_folder
-from longpan.store.workspace import Workspace
-from longpan.synth.generate import generate, step_count
-from longpan.synth.keyunits import FEED
-from longpan.synth.model import GENERATOR_VERSION, make_config
-from longpan.threat.feeds import import_stix
-from longpan.vuln.feeds import import_kev, import_nvd
+
+if TYPE_CHECKING:  # the whole platform is imported when the demo runs (fast --help)
+    from longpan.store.workspace import Workspace
 
 DEMO_SCALE, DEMO_SEED = "small", 1
 NVD_DIR, KEV_FILE = Path("nvd"), Path("kev") / "known_exploited_vulnerabilities.json"
@@ -71,6 +61,15 @@ def demo(
     ] = None,
 ) -> None:
     """Generate a small synthetic province, ingest, detect, issue a demo batch, serve the UI."""
+    from longpan.cli.demo_loop import demo_loop, print_logins
+    from longpan.detect import registry
+    from longpan.detect.evaluate import evaluate_database
+    from longpan.detect.findings import list_findings
+    from longpan.detect.runner import run_detection
+    from longpan.metrics.report import build_report
+    from longpan.resources.ingest import ingest_folder
+    from longpan.synth.model import GENERATOR_VERSION
+
     ws = workspace()
     out.print(f"[bold]龙磐 Longpan demo[/] — LONGPAN_HOME={ws.settings.home.resolve()}")
     folder = data or _demo_province(ws.settings.home / f"demo-province-{GENERATOR_VERSION}")
@@ -110,6 +109,9 @@ def demo(
 
 def _demo_province(folder: Path) -> Path:
     """The small synthetic province of the demo, generated once."""
+    from longpan.synth.generate import generate, step_count
+    from longpan.synth.model import make_config
+
     if not (folder / "manifest.json").is_file():
         cfg = make_config(DEMO_SCALE, DEMO_SEED)
         with progress_bar("synth", step_count(cfg)) as step:
@@ -134,6 +136,10 @@ def _reference_folder(given: Path | None) -> Path | None:
 
 def _import_feeds(ws: Workspace, folder: Path, reference: Path | None) -> None:
     """Threat indicators of the folder, then the NVD sample and KEV (or say why not)."""
+    from longpan.synth.keyunits import FEED
+    from longpan.threat.feeds import import_stix
+    from longpan.vuln.feeds import import_kev, import_nvd
+
     bundle = folder / FEED
     if bundle.is_file():
         stix = import_stix(ws, [bundle], hunt=False, actor="system:demo")  # detect follows
@@ -161,6 +167,8 @@ def _import_feeds(ws: Workspace, folder: Path, reference: Path | None) -> None:
 
 def _print_eval(scores: dict[str, Any]) -> None:
     """Scores of the types that have a detector; the others are listed as not yet covered."""
+    from longpan.detect import registry
+
     covered = registry.finding_types()
     out.print("3. eval against truth.csv:")
     for finding_type, s in scores["by_type"].items():

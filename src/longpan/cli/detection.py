@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,10 +17,10 @@ from longpan.cli.common import (
     t,
     workspace,
 )
-from longpan.detect import registry
-from longpan.detect.evaluate import evaluate_database
-from longpan.detect.findings import count_summary, list_findings, summary
-from longpan.detect.runner import RunResult, run_detection
+
+if TYPE_CHECKING:  # the detection stack is imported by the commands (fast --help)
+    from longpan.detect.runner import RunResult
+    from longpan.store.workspace import Workspace
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -53,8 +53,14 @@ def detect(
     ] = False,
 ) -> None:
     """Run the detectors over the lake and store their findings."""
+    from longpan.detect import registry
+    from longpan.detect.base import plan_recheck
+    from longpan.detect.runner import run_detection
+
+    # A re-check runs only the detectors of the subjects' kinds (and fails fast on a
+    # subject of no known kind, before the workspace is opened).
+    chosen, rechecked = plan_recheck(registry.select(_split(only)), _split(subject))
     ws = workspace()
-    chosen = registry.select(_split(only))
     with progress_bar("detect", len(chosen), enabled=not json_out) as step:
         result = run_detection(
             ws,
@@ -65,15 +71,40 @@ def detect(
             progress=step,
         )
     types = [ft for cls in chosen for ft in cls.finding_types]
+    _print_detected(ws, result, types, rechecked, json_out)
+    if result.errors:
+        raise typer.Exit(1)
+
+
+def _print_detected(
+    ws: Workspace,
+    result: RunResult,
+    types: list[str],
+    subjects: frozenset[str] | None,
+    json_out: bool,
+) -> None:
+    """The run, then the re-checked subjects' findings or the summary of all findings."""
+    from longpan.detect.findings import count_summary, list_findings
+
     with ws.sessions() as session:
-        if json_out:
+        if subjects is not None:  # a re-check: those subjects' findings, not the province's
+            records = [
+                r for s in sorted(subjects) for r in list_findings(session, types=types, subject=s)
+            ]
+        elif json_out:
             records = list_findings(session, types=types)
-            print_json({"run": _run_json(result), "findings": records})
         else:  # counted by the database: a province's findings are not read back
             _print_run(result)
             _print_summary_rows(count_summary(session, types))
-    if result.errors:
-        raise typer.Exit(1)
+            return
+    if json_out:
+        print_json({"run": _run_json(result), "findings": records})
+    else:
+        _print_run(result)
+        if records:
+            _print_findings(records)
+        else:
+            out.print(t("no_findings"))
 
 
 def _run_json(result: RunResult) -> dict[str, Any]:
@@ -100,6 +131,8 @@ def _print_run(result: RunResult) -> None:
 
 
 def print_summary(records: list[dict[str, Any]]) -> None:
+    from longpan.detect.findings import summary
+
     _print_summary_rows(summary(records))
 
 
@@ -122,12 +155,18 @@ def findings(
     json_out: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False,
 ) -> None:
     """List stored findings."""
+    from longpan.detect.findings import list_findings
+
     ws = workspace()
     with ws.sessions() as session:
         records = list_findings(session, types=_split(type_), statuses=_split(status))
     if json_out:
         print_json(records)
         return
+    _print_findings(records)
+
+
+def _print_findings(records: list[dict[str, Any]]) -> None:
     table = Table()
     for key in ("type", "subject", "severity", "status", "responsible"):
         table.add_column(t(key))
@@ -144,6 +183,8 @@ def eval_(
     json_out: Annotated[bool, typer.Option("--json", help="print scores as JSON")] = False,
 ) -> None:
     """Score the open findings against ground truth: precision and recall per type."""
+    from longpan.detect.evaluate import evaluate_database
+
     ws = workspace()
     with ws.sessions() as session:
         scores = evaluate_database(session, truth)

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from longpan.cli.common import handle_errors, out, print_json, workspace
-from longpan.metrics.report import build_report
 
 
 @handle_errors
@@ -18,6 +17,8 @@ def report(
     engine: Annotated[str | None, typer.Option(help="duckdb or spark")] = None,
 ) -> None:
     """Print ICP/IP filing accuracy (census and sampled), finding counts, filing statistics."""
+    from longpan.metrics.report import build_report
+
     figures = build_report(workspace(), engine=engine, seed=seed)
     if json_out:
         print_json(figures)
@@ -28,7 +29,7 @@ def report(
     ):
         _print_accuracy(title, figures[key])
     counts = figures["counts"]
-    _print_rows("线索数量 按类型 (findings by type)", counts["by_type"], ("type", "count"))
+    _print_rows("线索数量 按类型 (findings by type)", counts["by_type"], ("title", "type", "count"))
     _print_rows("按地市 (by city)", counts["by_city"], ("city", "count"))
     _print_rows(
         "按注册服务机构 (by registrar)", counts["by_registrar"][:15], ("registrar", "count")

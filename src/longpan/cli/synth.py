@@ -10,9 +10,11 @@ import typer
 
 from longpan.cli.common import handle_errors, out, progress_bar
 from longpan.core.errors import InputError
-from longpan.synth.generate import generate, step_count
-from longpan.synth.keyunits import FEED
-from longpan.synth.model import SCALES, make_config
+
+# The generator (numpy, pyarrow, pypinyin) is imported when a province is generated, so
+# `longpan --help` stays fast; make_config checks the scale (tests/cli/test_startup.py
+# checks that this list names every scale).
+SCALE_NAMES = "tiny, small, medium, large or xl"
 
 
 def _rates(values: list[str] | None) -> dict[str, float]:
@@ -31,7 +33,7 @@ def _rates(values: list[str] | None) -> dict[str, float]:
 @handle_errors
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="new folder to write")],
-    scale: Annotated[str, typer.Option(help=f"one of {', '.join(SCALES)}")] = "small",
+    scale: Annotated[str, typer.Option(help=f"one of {SCALE_NAMES}")] = "small",
     seed: Annotated[int, typer.Option(help="random seed: same seed, same files")] = 1,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="the date the data describes (default 2024-12-31)")
@@ -43,6 +45,10 @@ def synth(
     ] = None,
 ) -> None:
     """Generate a synthetic province (exchange format + truth.csv + near_misses.csv)."""
+    from longpan.synth.generate import generate, step_count
+    from longpan.synth.keyunits import FEED
+    from longpan.synth.model import make_config
+
     try:
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:

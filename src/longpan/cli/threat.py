@@ -4,15 +4,15 @@ retro-hunt them in every unit's logs."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from longpan.cli.common import handle_errors, out, print_json, workspace
-from longpan.core.settings import get_settings
-from longpan.threat.feeds import FeedResult, import_stix, pull_taxii
-from longpan.threat.taxii import Credentials
+from longpan.cli.common import handle_errors, lang, out, print_json, workspace
+
+if TYPE_CHECKING:  # the feeds (stix2, taxii2-client) are imported by the commands
+    from longpan.threat.feeds import FeedResult
 
 app = typer.Typer(
     name="threat",
@@ -30,7 +30,7 @@ LABELS = {
 
 def _t(key: str) -> str:
     zh, en = LABELS[key]
-    return zh if get_settings().lang == "zh" else en
+    return zh if lang() == "zh" else en
 
 
 Engine = Annotated[str | None, typer.Option(help="duckdb or spark (default: LONGPAN_ENGINE)")]
@@ -47,6 +47,8 @@ def import_stix_command(
     json_out: Json = False,
 ) -> None:
     """Import STIX 2.1 bundles (files or folders) and retro-hunt the new indicators."""
+    from longpan.threat.feeds import import_stix
+
     ws = workspace()
     try:
         result = import_stix(ws, paths, hunt=not no_hunt, engine=engine)
@@ -73,6 +75,9 @@ def pull_taxii_command(
     json_out: Json = False,
 ) -> None:
     """Pull a TAXII 2.1 collection (incrementally) and retro-hunt the new indicators."""
+    from longpan.threat.feeds import pull_taxii
+    from longpan.threat.taxii import Credentials
+
     if user and password is None:
         password = typer.prompt("password", hide_input=True)
     ws = workspace()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from longpan.accounts.users import Account, check_new_user, create_user, list_users
 from longpan.cli.common import handle_errors, out, print_json, workspace
 from longpan.core.errors import InputError
+
+if TYPE_CHECKING:  # accounts (argon2, the database) are imported by the commands
+    from longpan.accounts.users import Account
 
 app = typer.Typer(name="user", help="用户管理 (platform accounts).", no_args_is_help=True)
 
@@ -37,6 +39,8 @@ def add(
     email: Annotated[str | None, typer.Option(help="email address for reminders")] = None,
 ) -> None:
     """Create a user; the password is read from stdin (not a TTY) or prompted twice."""
+    from longpan.accounts.users import check_new_user, create_user
+
     check_new_user(username, role, org)  # before asking for a password
     ws = workspace()
     password = _read_password()
@@ -73,6 +77,8 @@ def _json(account: Account) -> dict[str, object]:
 @handle_errors
 def list_(json_out: Annotated[bool, typer.Option("--json", help="print as JSON")] = False) -> None:
     """List the platform's users."""
+    from longpan.accounts.users import list_users
+
     ws = workspace()
     with ws.sessions() as session:
         accounts = list_users(session)

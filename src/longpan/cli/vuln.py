@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from longpan.cli.common import handle_errors, out, print_json, workspace
-from longpan.vuln.feeds import FeedImport
-from longpan.vuln.matching import unassessed
-from longpan.vuln.service import (
-    Rematch,
-    import_kev_and_rematch,
-    import_nvd_and_rematch,
-    import_scan_and_rematch,
-)
+
+if TYPE_CHECKING:  # the vulnerability services are imported by the commands (fast --help)
+    from longpan.vuln.feeds import FeedImport
+    from longpan.vuln.service import Rematch
 
 app = typer.Typer(
     name="vuln",
@@ -36,6 +32,8 @@ def import_nvd_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import NVD CVE records (newer lastModified wins) and re-match the changed CVEs."""
+    from longpan.vuln.service import import_nvd_and_rematch
+
     feed, rematch = import_nvd_and_rematch(workspace(), paths, engine=engine)
     _report(feed, rematch, json_out)
 
@@ -48,6 +46,8 @@ def import_kev_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import the CISA KEV catalogue and re-match the CVEs it adds or drops."""
+    from longpan.vuln.service import import_kev_and_rematch
+
     feed, rematch = import_kev_and_rematch(workspace(), file, engine=engine)
     _report(feed, rematch, json_out)
 
@@ -61,6 +61,8 @@ def import_scan_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import a scan as the unit's assets (validated as by longpan ingest) and match them."""
+    from longpan.vuln.service import import_scan_and_rematch
+
     report, count, rematch = import_scan_and_rematch(workspace(), file, org, engine=engine)
     data = {
         "file": str(file),
@@ -81,6 +83,8 @@ def import_scan_command(
 @handle_errors
 def unassessed_command(engine: EngineOption = None, json_out: JsonOption = False) -> None:
     """Assets with CVEs for their product whose version cannot be compared."""
+    from longpan.vuln.matching import unassessed
+
     ws = workspace()
     rows = unassessed(ws.analytics(engine))
     if json_out:

@@ -23,6 +23,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from longpan.compliance import _sites as sites
 from longpan.detect.base import DetectionContext
 
 # Key prefix lengths in hex digits, deepest first: IPv4 /24 /16 /8 and all of IPv4
@@ -141,11 +142,6 @@ def within_bounds(t: ir.Table, start: str, end: str, bounds: Bounds | None) -> i
     return t.filter(ibis.or_(*[(t[start] <= hi) & (t[end] >= lo) for lo, hi in bounds]))
 
 
-def naive(ts: datetime) -> ir.Value:
-    """A lake timestamp literal (naive UTC)."""
-    return ibis.literal(ts.replace(tzinfo=None))
-
-
 def filing_dict(row: Row, prefix: str = "") -> Row:
     return {c: row[f"{prefix}{c}"] for c in FILING_COLUMNS}
 
@@ -191,11 +187,9 @@ def recent_answers(
     domains: Sequence[str] | None = None,
 ) -> ir.Table:
     """A/AAAA answers last seen at or after ``since`` (for ``keys`` and names under
-    ``domains`` only, if given): fqdn, domain, ip, key, last_seen."""
-    dns = ctx.table("dns_observations")
-    recent = dns.filter(
-        dns.rrtype.isin(["A", "AAAA"]) & (dns.last_seen >= naive(since)) & dns.value_key.notnull()
-    )
+    ``domains`` only, if given): fqdn, domain, ip, key, last_seen. In a full run, the
+    answers other website detectors share (see ``_sites.address_answers``)."""
+    recent = sites.address_answers(ctx, since)
     if keys is not None:
         recent = recent.filter(recent.value_key.isin(list(keys)))
     if domains is not None:  # the lake is ordered by registered domain: row groups skipped

@@ -52,6 +52,21 @@ def only_subjects(table: ir.Table, column: str, ctx: DetectionContext) -> ir.Tab
     return table.filter(table[column].isin(sorted(ctx.subjects)))
 
 
+def rechecking(ctx: DetectionContext) -> bool:
+    """A re-check of a few subjects (not a full run)."""
+    return ctx.subjects is not None and len(ctx.subjects) <= FEW
+
+
+def pinned(ctx: DetectionContext, table: ir.Table) -> ir.Table:
+    """For a re-check of a few subjects, ``table`` run once and kept in memory, so that
+    the detector's several queries over it do not each read the registries again; in a
+    full run, ``table`` itself (the engine plans each use)."""
+    if not rechecking(ctx):
+        return table
+    rows = ctx.engine.execute(table).cast(table.schema().to_pyarrow())
+    return ibis.memtable(rows)
+
+
 def covers(domain: ir.StringValue, name: ir.StringValue) -> ir.BooleanValue:
     """``domain`` is ``name`` or one of its parents."""
     return (name == domain) | name.endswith(ibis.literal(".").concat(domain))
@@ -132,11 +147,29 @@ def filed_websites(ctx: DetectionContext) -> ir.Table:
     subjects = ctx.table("icp_subjects")
     active = active_websites(ctx)
     holders = subjects.filter(subjects.status == "active").select("subject_licence", "unit_name")
+    if rechecking(ctx):  # the few filings listing the subjects, read once; their holders
+        rows = ctx.engine.execute(active).cast(active.schema().to_pyarrow())
+        active = ibis.memtable(rows)
+        licences = sorted(set(rows.column("subject_licence").to_pylist()))
+        holders = holders.filter(holders.subject_licence.isin(licences))
     active = active.join(holders, "subject_licence").select(
         *FILING_COLUMNS, "domains", "registered_domains"
     )
     pairs = ibis.union(*_domain_pairs(active))
-    return only_subjects(pairs, "registered_domain", ctx)
+    if ctx.subjects is not None:
+        return only_subjects(pairs, "registered_domain", ctx)
+    return shared(ctx, "filed_websites", ("icp_services", "icp_subjects"), pairs)
+
+
+def shared(
+    ctx: DetectionContext, name: str, datasets: tuple[str, ...], table: ir.Table
+) -> ir.Table:
+    """``table`` computed once and kept in memory by the engine for as long as the
+    current snapshots of ``datasets`` are (``name`` must say everything else it depends
+    on): the website detectors of a full run ask for the same intermediate tables."""
+    snaps = [ctx.engine.lake.current(d) for d in datasets]
+    key = ":".join([name, *(s.id if s else "-" for s in snaps)])
+    return ctx.engine.kept(key, table)
 
 
 def _domain_pairs(active: ir.Table) -> tuple[ir.Table, ir.Table]:
@@ -259,13 +292,9 @@ def _recent_first(hit: dict[str, Any]) -> tuple[Any, ...]:
 
 def _resolved(ctx: DetectionContext, names: ir.Table, days: int) -> ir.Table:
     """A/AAAA answers of ``names`` seen within ``days`` before as-of."""
-    dns = only_subjects(ctx.table("dns_observations"), "registered_domain", ctx)
-    dns = dns.filter(
-        dns.rrtype.isin(ADDRESS_RRTYPES)
-        & dns.value_key.notnull()
-        & (dns.last_seen >= since(ctx, days))
-        & (dns.first_seen <= now(ctx))
-    )
+    dns = address_answers(ctx, naive_utc(ctx.as_of) - timedelta(days=days))
+    dns = only_subjects(dns, "registered_domain", ctx)
+    dns = dns.filter(dns.first_seen <= now(ctx))
     n = names.rename(n_registered_domain="registered_domain", n_name="name")
     return dns.join(
         n, [dns.registered_domain == n.n_registered_domain, dns.fqdn == n.n_name]
@@ -274,9 +303,36 @@ def _resolved(ctx: DetectionContext, names: ir.Table, days: int) -> ir.Table:
         fqdn=dns.fqdn,
         address=dns.value,
         value_key=dns.value_key,
-        ip_version=ibis.ifelse(dns.rrtype == "A", 4, 6).cast("int64"),
+        ip_version=dns.ip_version,
         last_seen=dns.last_seen,
     )
+
+
+def address_answers(ctx: DetectionContext, since_moment: datetime) -> ir.Table:
+    """The A/AAAA answers of passive DNS (with an address key) last seen at or after
+    ``since_moment``: registered_domain, fqdn, value, value_key, ip_version (4 | 6),
+    first_seen, last_seen.
+
+    A full run's readers (unfiled_website, false_filing, ip_filing_inaccurate's checks
+    3 and 4) share them: read once per snapshot and window, kept in memory (a sixth of
+    passive DNS). A re-check reads the lake, narrowed by the caller."""
+    moment = naive_utc(since_moment)
+    dns = ctx.table("dns_observations")
+    recent = dns.filter(
+        dns.rrtype.isin(ADDRESS_RRTYPES) & dns.value_key.notnull() & (dns.last_seen >= moment)
+    )
+    answers = recent.select(
+        "registered_domain",
+        "fqdn",
+        "value",
+        "value_key",
+        ip_version=ibis.ifelse(recent.rrtype == "A", 4, 6).cast("int64"),
+        first_seen=recent.first_seen,
+        last_seen=recent.last_seen,
+    )
+    if ctx.subjects is not None:
+        return answers
+    return shared(ctx, f"address_answers:{moment.isoformat()}", ("dns_observations",), answers)
 
 
 FILING_FIELDS = ("start_ip", "end_ip", "reporter_uscc", "allocation", "user_name", "user_uscc")

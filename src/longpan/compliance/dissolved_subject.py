@@ -27,6 +27,7 @@ class DissolvedSubject(Detector):
     description = "Active ICP subject filings whose holder is 注销 or 吊销 in the business registry"
     inputs = ("icp_subjects", "entities", "icp_services")
     finding_types = ("dissolved_subject",)
+    subject_kinds = ("icp_subject",)
     titles = (("dissolved_subject", "主体失效", "Filing subject dissolved"),)
 
     def detect(self, ctx: DetectionContext) -> Iterable[FindingDraft]:

@@ -42,6 +42,7 @@ class DomainMovedAbroad(Detector):
     )
     inputs = ("icp_services", "icp_subjects", "domain_registrations", "registrars")
     finding_types = ("domain_moved_abroad",)
+    subject_kinds = ("domain",)
     titles = (("domain_moved_abroad", "域名转移境外", "Domain moved to an overseas registrar"),)
     Params = DomainMovedAbroadParams
 

@@ -44,6 +44,7 @@ class ExpiredDomain(Detector):
     )
     inputs = ("icp_services", "icp_subjects", "domain_registrations")
     finding_types = ("expired_domain",)
+    subject_kinds = ("domain",)
     titles = (("expired_domain", "域名过期", "Expired domain"),)
     Params = ExpiredDomainParams
 

@@ -44,6 +44,14 @@ def name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
+def _held_provinces(ctx: DetectionContext) -> set[str]:
+    """The provinces (first character of the licence) whose subject filings the lake
+    holds."""
+    subjects = ctx.table("icp_subjects")
+    first = subjects.select(province=subjects.subject_licence.substr(0, 1)).distinct()
+    return {r["province"] for r in ctx.execute(first)}
+
+
 class FalseFiling(Detector):
     id = "false_filing"
     version = "1.0.0"
@@ -61,13 +69,14 @@ class FalseFiling(Detector):
         "ip_filings",
     )
     finding_types = ("false_filing",)
+    subject_kinds = ("domain",)
     titles = (("false_filing", "虚假备案", "False filing"),)
     Params = FalseFilingParams
 
     def detect(self, ctx: DetectionContext) -> Iterable[FindingDraft]:
         params = self.params
         assert isinstance(params, FalseFilingParams)
-        filed = sites.filed_websites(ctx)
+        filed = sites.pinned(ctx, sites.filed_websites(ctx))  # a re-check reads it once
         footers = self._group(ctx.execute(self._false_footers(ctx, filed, params.live_days)))
         candidates = ctx.execute(self._registrant_differs(ctx, filed))
         registrants = self._group(
@@ -125,22 +134,17 @@ class FalseFiling(Detector):
         (any other number is false), or showing a number of a province whose filings
         the lake holds (a site filed elsewhere shows its own province's number, which
         this lake cannot check)."""
-        subjects = ctx.table("icp_subjects")
-        held = {
-            r["province"]
-            for r in ctx.execute(
-                subjects.select(province=subjects.subject_licence.substr(0, 1)).distinct()
-            )
-        }
+        held: set[str] | None = None  # read only when a footer needs it
         kept: dict[str, Rows] = {}
         for domain, rows in footers.items():
             filed = [f["domain"] for f in filings.get(domain, [])]
-            judged = [
-                r
-                for r in rows
-                if r["footer_icp"][:1] in held
-                or any(sites.name_covered(r["fqdn"], d) for d in filed)
-            ]
+            judged = []
+            for row in rows:
+                if not any(sites.name_covered(row["fqdn"], d) for d in filed):
+                    held = _held_provinces(ctx) if held is None else held
+                    if row["footer_icp"][:1] not in held:
+                        continue
+                judged.append(row)
             if judged:
                 kept[domain] = judged
         return kept

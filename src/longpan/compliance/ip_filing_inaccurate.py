@@ -110,6 +110,7 @@ class IpFilingInaccurate(Detector):
     inputs = ("ip_filings", "icp_services", "icp_subjects", "dns_observations")
     references = (q.REGIONS,)
     finding_types = ("ip_filing_inaccurate",)
+    subject_kinds = ("ip_range",)
     titles = (("ip_filing_inaccurate", "IP地址备案不准确", "Inaccurate IP filing"),)
     Params = Params
 

@@ -156,6 +156,7 @@ class LookalikeDomain(Detector):
         "ip_filings",
     )
     finding_types = ("lookalike_domain",)
+    subject_kinds = ("domain",)
     attributes = True  # brand look-alikes get the general domain rule here, in bulk
     titles = (("lookalike_domain", "仿冒域名", "Look-alike domain"),)
     Params = LookalikeParams

@@ -20,6 +20,7 @@ from longpan.compliance import _sites as sites
 from longpan.detect.base import DetectionContext, Detector, FindingDraft, NoParams
 
 NO_ACCESS = "no_access_address"
+METRICS = ("dns_last_seen", "last_crawl", "last_live_crawl")
 SILENT = "not_seen"
 
 
@@ -39,6 +40,7 @@ class ShellWebsite(Detector):
     )
     inputs = ("icp_services", "icp_subjects", "dns_observations", "web_crawls")
     finding_types = ("shell_website",)
+    subject_kinds = ("domain",)
     titles = (("shell_website", "空壳网站", "Shell website"),)
     Params = ShellWebsiteParams
 
@@ -68,8 +70,37 @@ class ShellWebsite(Detector):
     def _observed(self, ctx: DetectionContext, filed: ir.Table) -> ir.Table:
         """(service_licence, domain, dns_last_seen, last_crawl, last_live_crawl) over the
         filed domain and the names under it: the latest DNS answer of any type, the
-        latest crawl and the latest live crawl."""
-        mine = sites.filed_registered_domains(ctx)
+        latest crawl and the latest live crawl.
+
+        A filed registered domain covers every name under it, so its figures are
+        aggregated per registered domain, without reading the names (passive DNS's
+        widest column); only a filed subdomain (``shop.example.com``) needs them, and
+        only under its own registered domain."""
+        whole = filed.filter(filed.domain == filed.registered_domain)
+        per_domain = self._seen(ctx, sites.filed_registered_domains(ctx), by_name=False)
+        joined = whole.join(per_domain, "registered_domain")
+        parts = [joined.select("service_licence", "domain", *METRICS)]
+        sub = filed.filter(filed.domain != filed.registered_domain)
+        sub = sub.select("service_licence", "domain", "registered_domain")
+        under = sub.select("registered_domain").distinct()
+        cover = sites.covering(self._seen(ctx, under, by_name=True), sub)
+        parts.append(
+            cover.select(
+                service_licence=cover.filed_service_licence,
+                domain=cover.filed_domain,
+                **{m: cover[m] for m in METRICS},
+            )
+        )
+        every = ibis.union(*parts)
+        return every.group_by("service_licence", "domain").aggregate(
+            **{m: every[m].max() for m in METRICS}
+        )
+
+    @staticmethod
+    def _seen(ctx: DetectionContext, mine: ir.Table, *, by_name: bool) -> ir.Table:
+        """Per registered domain of ``mine`` (and per name, ``by_name``): the latest DNS
+        answer (of any type) and crawl, and the latest live crawl, up to as-of."""
+        keys = ["registered_domain", "fqdn"] if by_name else ["registered_domain"]
         dns = sites.only_subjects(ctx.table("dns_observations"), "registered_domain", ctx)
         dns = dns.filter(dns.first_seen <= sites.now(ctx)).semi_join(mine, "registered_domain")
         c = sites.only_subjects(ctx.table("web_crawls"), "registered_domain", ctx)
@@ -78,15 +109,13 @@ class ShellWebsite(Detector):
         never = ibis.null().cast("timestamp")
         names = ibis.union(
             dns.select(
-                "registered_domain",
-                "fqdn",
+                *keys,
                 dns_last_seen=dns.last_seen.cast("timestamp"),
                 last_crawl=never,
                 last_live_crawl=never,
             ),
             c.select(
-                "registered_domain",
-                "fqdn",
+                *keys,
                 dns_last_seen=never,
                 last_crawl=c.fetched_at.cast("timestamp"),
                 last_live_crawl=ibis.ifelse(sites.is_live(c), c.fetched_at, never).cast(
@@ -94,20 +123,7 @@ class ShellWebsite(Detector):
                 ),
             ),
         )
-        names = names.group_by(["registered_domain", "fqdn"]).aggregate(
-            dns_last_seen=names.dns_last_seen.max(),
-            last_crawl=names.last_crawl.max(),
-            last_live_crawl=names.last_live_crawl.max(),
-        )
-        domains = filed.select("service_licence", "domain", "registered_domain")
-        cover = sites.covering(names, domains)
-        return cover.group_by(
-            service_licence=cover.filed_service_licence, domain=cover.filed_domain
-        ).aggregate(
-            dns_last_seen=cover.dns_last_seen.max(),
-            last_crawl=cover.last_crawl.max(),
-            last_live_crawl=cover.last_live_crawl.max(),
-        )
+        return names.group_by(keys).aggregate(**{m: names[m].max() for m in METRICS})
 
     @staticmethod
     def _attach(left: ir.Table, right: ir.Table) -> ir.Table:

@@ -34,6 +34,7 @@ class UnfiledWebsite(Detector):
     )
     inputs = ("web_crawls", "dns_observations", "ip_filings", "icp_services", "icp_subjects")
     finding_types = ("unfiled_website",)
+    subject_kinds = ("domain",)
     titles = (("unfiled_website", "未备案网站", "Unfiled website"),)
     Params = UnfiledWebsiteParams
 

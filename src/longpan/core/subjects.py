@@ -57,15 +57,18 @@ def parse_subject(value: str) -> Subject:
     threat = _threat_subject(text)
     if threat is not None:
         return threat
+    first_error: IdentifierError | None = None  # reported if no other kind fits either
     if "ICP" in text.upper():
-        icp = ids.parse_icp(text)
-        return Subject("icp_service" if icp.is_service else "icp_subject", str(icp))
-    range_error: IdentifierError | None = None
+        try:
+            icp = ids.parse_icp(text)
+            return Subject("icp_service" if icp.is_service else "icp_subject", str(icp))
+        except IdentifierError as exc:
+            first_error = exc  # may still be a domain such as myicp.com
     if re.fullmatch(r"[0-9a-fA-F:.]+\s*-\s*[0-9a-fA-F:.]+|[0-9a-fA-F:.]+/\d+", text):
         try:
             return Subject("ip_range", str(ids.parse_range(text)))
         except IdentifierError as exc:
-            range_error = exc  # may still be a domain such as add-bed.cc
+            first_error = first_error or exc  # may still be a domain such as add-bed.cc
     for kind, parse in (("ip", ids.canonical_ip), ("uscc", ids.parse_uscc)):
         try:
             return Subject(kind, parse(text))  # type: ignore[arg-type]
@@ -74,8 +77,8 @@ def parse_subject(value: str) -> Subject:
     try:
         return Subject("domain", ids.canonical_domain(text))
     except IdentifierError:
-        if range_error is not None:
-            raise range_error from None
+        if first_error is not None:
+            raise first_error from None
         raise IdentifierError(
             "subject",
             value,

@@ -8,18 +8,21 @@ typed parameters; it only returns findings or raises. The runner owns everything
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from longpan.core.errors import ConfigError, DetectorError
+from longpan.core.errors import ConfigError, DetectorError, IdentifierError, InputError
+from longpan.core.subjects import Subject, SubjectKind, parse_subject
 from longpan.resources.reference import REFERENCES, reference_table
 from longpan.store.engine import AnalyticsEngine
 from longpan.store.models import SEVERITIES
+
+SUBJECT_KINDS: tuple[str, ...] = get_args(SubjectKind)
 
 
 class NoParams(BaseModel):
@@ -79,6 +82,9 @@ class Detector(ABC):
     inputs: ClassVar[tuple[str, ...]]
     finding_types: ClassVar[tuple[str, ...]]
     references: ClassVar[tuple[str, ...]] = ()  # reference tables it reads, if any
+    # Kinds of subject its findings are about (core/subjects.py, e.g. "domain"): a re-check
+    # of subjects of none of these kinds skips the detector. Empty: any kind.
+    subject_kinds: ClassVar[tuple[str, ...]] = ()
     # Display names per finding type for notices and the web: (type, 中文, English) each.
     # Types without one are shown by their id.
     titles: ClassVar[tuple[tuple[str, str, str], ...]] = ()
@@ -120,6 +126,16 @@ class Detector(ABC):
         stray = [t for t, _zh, _en in cls.titles if t not in cls.finding_types]
         if stray:
             raise DetectorError(f"{cls.id}: titles for undeclared finding types {stray}")
+        unknown = [k for k in cls.subject_kinds if k not in SUBJECT_KINDS]
+        if unknown:
+            raise DetectorError(
+                f"{cls.id}: unknown subject kinds {unknown}; known: {', '.join(SUBJECT_KINDS)}"
+            )
+
+    @classmethod
+    def checks_any(cls, kinds: frozenset[str]) -> bool:
+        """Whether a re-check of subjects of these kinds concerns this detector."""
+        return not cls.subject_kinds or not kinds.isdisjoint(cls.subject_kinds)
 
     def check_draft(self, draft: FindingDraft) -> None:
         """Raise DetectorError for output that breaks the declared contract."""
@@ -129,3 +145,38 @@ class Detector(ABC):
             raise DetectorError(f"{self.id} returned unknown severity {draft.severity!r}")
         if not draft.subject:
             raise DetectorError(f"{self.id} returned a finding without a subject")
+
+
+def plan_recheck(
+    chosen: Sequence[type[Detector]], subjects: Iterable[str] | None
+) -> tuple[list[type[Detector]], frozenset[str] | None]:
+    """The detectors a re-check of ``subjects`` concerns, and those subjects in canonical
+    form; all of ``chosen`` and None when no subjects are given (a full run).
+
+    A detector none of whose declared subject kinds is among the subjects' kinds is left
+    out, so it changes nothing. InputError for a subject of no known kind, and when no
+    chosen detector re-checks any of the subjects' kinds.
+    """
+    wanted = [_recheck_subject(value, chosen) for value in subjects or ()]
+    if not wanted:
+        return list(chosen), None
+    kinds = frozenset(s.kind for s in wanted)
+    applicable = [cls for cls in chosen if cls.checks_any(kinds)]
+    if chosen and not applicable:
+        declared = "; ".join(f"{c.id}: {', '.join(c.subject_kinds)}" for c in chosen)
+        raise InputError(
+            f"no chosen detector re-checks subjects of kind {', '.join(sorted(kinds))} "
+            f"(declared kinds: {declared})"
+        )
+    return applicable, frozenset(s.value for s in wanted)
+
+
+def _recheck_subject(value: str, chosen: Sequence[type[Detector]]) -> Subject:
+    try:
+        return parse_subject(value)
+    except IdentifierError as exc:
+        kinds = sorted({k for cls in chosen for k in cls.subject_kinds} or SUBJECT_KINDS)
+        raise InputError(
+            f"subject {value!r} is of no kind a detector can re-check ({', '.join(kinds)}): "
+            f"{exc.reason}"
+        ) from None

@@ -13,12 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import pyarrow.parquet as pq
 
 from longpan.core.clock import as_utc
 from longpan.core.errors import ConfigError, DetectorError, LongpanError
 from longpan.detect import registry
-from longpan.detect.base import DetectionContext, Detector, FindingDraft
+from longpan.detect.base import DetectionContext, Detector, FindingDraft, plan_recheck
 from longpan.detect.store import jsonable, upsert_findings
 from longpan.resources.attribution import attribute
 from longpan.store.datasets import DATASETS
@@ -41,15 +44,48 @@ class RunResult:
 
 
 def data_as_of(engine: AnalyticsEngine) -> datetime | None:
-    """The data's as-of time: the latest observation in any observation dataset."""
+    """The data's as-of time: the latest observation in any observation dataset.
+
+    Read from the Parquet footers' row-group statistics (milliseconds instead of a scan
+    of every log, and the same on every engine); a dataset whose files lack them is
+    asked of the engine.
+    """
     latest: datetime | None = None
     for dataset in DATASETS.values():
-        if dataset.observed_at is None or engine.lake.current(dataset.name) is None:
+        if dataset.observed_at is None:
             continue
-        value = engine.scalar(engine.table(dataset.name)[dataset.observed_at].max())
-        if value is not None and not _is_missing(value):
-            value = as_utc(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
-            latest = value if latest is None or value > latest else latest
+        snap = engine.lake.check_current(dataset)
+        if snap is None:
+            continue
+        value = footer_max(engine.lake.files(dataset.name, snap.id), dataset.observed_at)
+        if value is UNKNOWN:
+            value = engine.scalar(engine.table(dataset.name)[dataset.observed_at].max())
+            value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+        if isinstance(value, datetime) and not _is_missing(value):
+            latest = max(latest, as_utc(value)) if latest else as_utc(value)
+    return latest
+
+
+UNKNOWN = object()  # a footer_max the statistics cannot tell
+
+
+def footer_max(paths: list[Path], column: str) -> datetime | object | None:
+    """The largest value of a top-level timestamp ``column`` by the row-group statistics
+    of ``paths``; None when it has no value, UNKNOWN when a row group with values has
+    no statistics."""
+    latest: datetime | None = None
+    for path in paths:
+        meta = pq.read_metadata(path)
+        names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+        if column not in names:
+            return UNKNOWN
+        for group in (meta.row_group(i) for i in range(meta.num_row_groups)):
+            stats = group.column(names.index(column)).statistics
+            if stats is not None and stats.null_count == group.num_rows:
+                continue  # no value in this group (or no rows)
+            if stats is None or not stats.has_min_max or not isinstance(stats.max, datetime):
+                return UNKNOWN
+            latest = max(latest, stats.max) if latest else stats.max
     return latest
 
 
@@ -68,8 +104,11 @@ def run_detection(
     progress: Progress | None = None,
     detectors: list[type[Detector]] | None = None,
 ) -> RunResult:
-    """Run the registered detectors (or ``detectors``, when given) and store findings."""
-    chosen = detectors if detectors is not None else registry.select(only)
+    """Run the registered detectors (or ``detectors``, when given) and store findings;
+    with ``subjects``, re-check only those, with the detectors of their kinds."""
+    chosen, wanted = plan_recheck(
+        detectors if detectors is not None else registry.select(only), subjects
+    )
     _check_params(ws)
     analytics = ws.analytics(engine)
     started = ws.clock()
@@ -77,7 +116,6 @@ def run_detection(
     snapshots = ws.lake.current_snapshots()
     run_id = _open_run(ws, analytics.name, effective_as_of, chosen, snapshots, started)
     result = RunResult(run_id, "running", analytics.name, effective_as_of)
-    wanted = frozenset(subjects) if subjects else None
     for cls in chosen:
         if progress:
             progress(cls.id)

@@ -23,8 +23,13 @@ def fingerprint(finding_type: str, subject: str, key: str = "") -> str:
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # most evidence leaves: as they are
+
+
 def jsonable(value: Any) -> Any:
     """Evidence as plain JSON: dates as ISO strings, tuples as lists, keys as strings."""
+    if type(value) in _PLAIN:  # checked first: a province's evidence has a million leaves
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+from ibis.expr.types.relations import CachedTable
 
 from longpan.core.errors import ConfigError, UpstreamError
 from longpan.core.extras import require
@@ -54,6 +55,18 @@ class AnalyticsEngine:
             self._memtables[key] = ibis.memtable(factory())
         return self._memtables[key]
 
+    def kept(self, key: str, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once per engine and kept for later queries: on DuckDB as an
+        in-memory Arrow table; on Spark as a cached DataFrame, so that the rows stay in
+        the executors instead of travelling to the driver and back."""
+        if key not in self._memtables:
+            if self.name == "spark":
+                self._memtables[key] = expr.cache()
+            else:
+                rows = self.execute(expr).cast(expr.schema().to_pyarrow())
+                self._memtables[key] = ibis.memtable(rows)
+        return self._memtables[key]
+
     def execute(self, expr: ir.Expr) -> pa.Table:
         """Run ``expr`` on this engine; any backend failure becomes an UpstreamError."""
         try:
@@ -75,6 +88,10 @@ class AnalyticsEngine:
 
     def close(self) -> None:
         self._tables.clear()
+        for kept in self._memtables.values():
+            if isinstance(kept, CachedTable):  # Spark keeps it until released
+                kept.release()
+        self._memtables.clear()
         if self.name == "duckdb":
             self.backend.disconnect()
 

@@ -63,6 +63,7 @@ class VulnerableAsset(Detector):
     description = "Key units' internet-facing services running versions NVD lists as vulnerable"
     inputs = ("assets", "cves", "cve_cpe_matches", "kev")
     finding_types = ("vulnerable_asset",)
+    subject_kinds = ("service",)
     titles = (("vulnerable_asset", "高危漏洞资产", "Vulnerable asset"),)
     Params = VulnerableAssetParams
 
