@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from longpan.core.subjects import canonical_subject
-from longpan.core.subjects import parse_subject
+from longpan.core.subjects import canonical_subject, parse_subject
 from longpan.detect.base import DetectionContext, Detector
 from longpan.detect.registry import detectors
 from longpan.resources.ingest import ingest_folder
