@@ -8,6 +8,7 @@ import pytest
 
 from longpan.core.errors import ConfigError
 from longpan.core.settings import load_settings
+from longpan.resources.ingest import ingest_folder
 from longpan.store.engine import SPARK_DEFAULTS
 from tests.conftest import make_workspace, spark_available
 
@@ -33,4 +34,30 @@ def test_spark_conf_overrides_the_engine_defaults(tmp_path: Path) -> None:
         session.conf.set(
             "spark.sql.shuffle.partitions", SPARK_DEFAULTS["spark.sql.shuffle.partitions"]
         )
+        ws.close()
+
+
+def test_a_snapshot_of_several_files_is_read_whole(tmp_path: Path, engine_name: str) -> None:
+    """A log snapshot after a second delivery (and a big delivery sorted in runs) has
+    several files; every engine reads them all."""
+    ws = make_workspace(tmp_path / "home")
+    try:
+        for n, rows in enumerate(((0, 40), (30, 60))):
+            folder = tmp_path / f"delivery{n}"
+            folder.mkdir()
+            lines = [
+                f"www.s{i}.com,A,10.0.0.{i % 250},2024-01-0{n + 1}T00:00:00Z,"
+                f"2024-02-01T00:00:00Z,{n + 1}"
+                for i in range(*rows)
+            ]
+            header = "fqdn,rrtype,value,first_seen,last_seen,count"
+            (folder / "dns_observations.csv").write_text(
+                "\n".join([header, *lines]) + "\n", "utf-8"
+            )
+            ingest_folder(ws, folder)
+        assert len(ws.lake.files("dns_observations")) == 2
+        table = ws.analytics(engine_name).table("dns_observations")
+        counts = ws.analytics(engine_name).rows(table.group_by("count").agg(n=table.count()))
+        assert sorted((r["count"], r["n"]) for r in counts) == [(1, 30), (2, 30)]
+    finally:
         ws.close()

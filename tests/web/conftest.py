@@ -70,7 +70,7 @@ def _add_volume(ws: Workspace, count: int = 60) -> None:
         usccs = list(session.scalars(select(Organisation.uscc).order_by(Organisation.uscc)))[:4]
         for n in range(count):
             finding_type = types[n % len(types)]
-            subject = f"extra{n:03d}.example-site.cn"
+            subject = _volume_subject(finding_type, n, usccs[n % len(usccs)])
             seen = datetime(2024, 1 + n % 12, 1 + n % 27, tzinfo=UTC)
             session.add(
                 Finding(
@@ -176,3 +176,17 @@ def api_token(client: TestClient) -> str:
     response = client.get("/api/me")
     assert response.status_code == 200
     return str(response.json()["csrf_token"])
+
+
+def _volume_subject(finding_type: str, n: int, uscc: str) -> str:
+    """A subject of the kind the type's detector declares (a re-check of another kind
+    would not run that detector)."""
+    kinds = registry.finding_types()[finding_type].subject_kinds
+    kind = kinds[0] if kinds else "domain"
+    return {
+        "icp_subject": f"苏ICP备{20240000 + n}号",
+        "ip_range": f"10.99.{n}.0-10.99.{n}.255",
+        "service": f"10.99.0.{n + 1}:443",
+        "ioc": f"{uscc}:extra{n:03d}.example-site.cn",
+        "indicator": f"indicator:extra{n:03d}.example-site.cn",
+    }.get(kind, f"extra{n:03d}.example-site.cn")

@@ -44,8 +44,7 @@ class AnalyticsEngine:
             if snap is None:
                 table = ibis.memtable(dataset.schema.empty_table())
             else:
-                paths = [str(p) for p in self.lake.files(dataset.name, snap.id)]
-                table = self.backend.read_parquet(paths if len(paths) > 1 else paths[0])
+                table = self.backend.read_parquet(self._source(dataset.name, snap.id))
             self._tables[key] = table
         return self._tables[key]
 
@@ -85,6 +84,17 @@ class AnalyticsEngine:
             return self.backend.execute(expr)
         except Exception as exc:
             raise UpstreamError(f"{self.name} engine failed: {exc}") from exc
+
+    def _source(self, name: str, snapshot_id: str) -> str | list[str]:
+        """What the backend reads for a snapshot: its file, or all its files — a list for
+        DuckDB, the snapshot's folder for Spark (whose reader takes one path or glob and
+        would read a list's text as a pattern)."""
+        paths = [str(p) for p in self.lake.files(name, snapshot_id)]
+        if len(paths) == 1:
+            return paths[0]
+        if self.name == "spark":
+            return str(self.lake.snapshot_dir(name, snapshot_id))
+        return paths
 
     def close(self) -> None:
         self._tables.clear()
