@@ -11,9 +11,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from longpan.cli.common import handle_errors, out, print_json, workspace
+from longpan.cli.common import handle_errors, out, print_json, print_table, workspace
 from longpan.core.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # the loop's services are imported by the commands (fast --help)
@@ -108,12 +107,11 @@ def preview(
     if json_out:
         print_json(asdict(result))
         return
-    table = Table(title="批次预览 (batch preview)")
-    for column in ("organisation", "uscc", "findings"):
-        table.add_column(column)
-    for group in result.groups:
-        table.add_row(group.name, group.uscc, str(len(group.findings)))
-    out.print(table)
+    print_table(
+        "批次预览 (batch preview)",
+        ("organisation", "uscc", "findings"),
+        ((g.name, g.uscc, len(g.findings)) for g in result.groups),
+    )
     out.print(f"无法通报 (unaddressable): {len(result.unaddressable)}")
     out.print(f"已在办 (held): {len(result.held)}")
 
@@ -197,19 +195,14 @@ def list_(user: UserOption, json_out: JsonOption = False) -> None:
     if json_out:
         print_json([asdict(b) for b in batches])
         return
-    table = Table(title="通报批次 (batches)")
-    for column in ("id", "title", "document_number", "status", "notices", "findings"):
-        table.add_column(column)
-    for b in batches:
-        table.add_row(
-            str(b.id),
-            b.title,
-            b.document_number,
-            b.status,
-            str(b.notice_count),
-            str(b.finding_count),
-        )
-    out.print(table)
+    print_table(
+        "通报批次 (batches)",
+        ("id", "title", "document_number", "status", "notices", "findings"),
+        (
+            (b.id, b.title, b.document_number, b.status, b.notice_count, b.finding_count)
+            for b in batches
+        ),
+    )
 
 
 def _print_batch(batch: BatchView, json_out: bool) -> None:
@@ -268,12 +261,11 @@ def escalation(user: UserOption, json_out: JsonOption = False) -> None:
     if json_out:
         print_json([asdict(r) for r in rows])
         return
-    table = Table(title="督办清单 (escalation list)")
-    for column in ("number", "organisation", "deadline", "days_overdue", "items", "reminders"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(*_escalation_row(asdict(r)))
-    out.print(table)
+    print_table(
+        "督办清单 (escalation list)",
+        ("number", "organisation", "deadline", "days_overdue", "items", "reminders"),
+        (_escalation_row(asdict(r)) for r in rows),
+    )
 
 
 def _escalation_row(r: dict[str, Any]) -> list[str]:

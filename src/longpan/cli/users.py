@@ -6,9 +6,8 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from longpan.cli.common import handle_errors, out, print_json, workspace
+from longpan.cli.common import handle_errors, out, print_json, print_table, workspace
 from longpan.core.errors import InputError
 
 if TYPE_CHECKING:  # accounts (argon2, the database) are imported by the commands
@@ -85,10 +84,15 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="print as JSON")
     if json_out:
         print_json([_json(a) for a in accounts])
         return
-    table = Table()
-    for column in ("用户名 username", "角色 role", "单位 organisation", "启用 active"):
-        table.add_column(column)
-    for a in accounts:
-        org = f"{a.organisation_uscc} {a.organisation_name or ''}" if a.organisation_uscc else ""
-        table.add_row(a.username, a.role, org, "是 yes" if a.is_active else "否 no")
-    out.print(table)
+    print_table(
+        None,
+        ("用户名 username", "角色 role", "单位 organisation", "启用 active"),
+        (
+            (a.username, a.role, _organisation(a), "是 yes" if a.is_active else "否 no")
+            for a in accounts
+        ),
+    )
+
+
+def _organisation(a: Account) -> str:
+    return f"{a.organisation_uscc} {a.organisation_name or ''}" if a.organisation_uscc else ""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from longpan.accounts.users import Account
@@ -93,6 +95,35 @@ def known_cities(ctx: WebContext) -> fq.CityResolver:
     return lambda subjects: ctx.places.known(subjects, ctx.with_lake)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """One page of the findings list as the page and the API both ask for it."""
+
+    flt: fq.FindingFilter
+    sort: str
+    page: int
+    size: int
+
+    def search(
+        self,
+        ctx: WebContext,
+        session: Session,
+        account: Account,
+        row_cities: fq.CityResolver | None = None,
+    ) -> fq.FindingPage:
+        return fq.search(
+            session,
+            account,
+            self.flt,
+            sort=fq.Sort.parse(self.sort),
+            page=self.page,
+            size=self.size,
+            cities=city_resolver(ctx),
+            memo=ctx.cache.memo(session),
+            row_cities=row_cities,
+        )
+
+
 @router.get("/findings", include_in_schema=False)
 def findings_page(
     request: Request,
@@ -104,17 +135,8 @@ def findings_page(
     page: PageParam = 1,
     size: SizeParam = 50,
 ) -> Response:
-    result = fq.search(
-        session,
-        account,
-        flt,
-        sort=fq.Sort.parse(sort),
-        page=page,
-        size=size,
-        cities=city_resolver(ctx),
-        memo=ctx.cache.memo(session),
-        row_cities=known_cities(ctx),
-    )
+    listing = Listing(flt, sort, page, size)  # the API asks for the same page
+    result = listing.search(ctx, session, account, row_cities=known_cities(ctx))
     template = (
         "findings/_results.html" if request.headers.get("hx-request") else "findings/list.html"
     )
@@ -254,16 +276,7 @@ def api_findings(
     page: PageParam = 1,
     size: SizeParam = 50,
 ) -> FindingListOut:
-    result = fq.search(
-        session,
-        account,
-        flt,
-        sort=fq.Sort.parse(sort),
-        page=page,
-        size=size,
-        cities=city_resolver(ctx),
-        memo=ctx.cache.memo(session),
-    )
+    result = Listing(flt, sort, page, size).search(ctx, session, account)
     lang = request_language(request)
     return FindingListOut(
         total=result.total,
