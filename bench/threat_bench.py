@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,7 +47,6 @@ from longpan.core.settings import load_settings
 from longpan.detect.base import DetectionContext
 from longpan.resources.exchange.netlogs import LEVELS, level_name, name_hash
 from longpan.resources.exchange.rules import ip_keys
-from longpan.store import ordering
 from longpan.store.datasets import DNS_LOGS, INDICATORS
 from longpan.store.lake import PendingWrite, StagedWrite
 from longpan.store.workspace import Workspace
@@ -196,17 +196,16 @@ def main() -> None:
     parser.add_argument("--hit-bases", type=int, default=200, help="indicators seen in logs")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--reuse", action="store_true", help="reuse the files a --keep run left")
-    parser.add_argument("--row-group", type=int, help="what-if: rows per ordered row group")
+    parser.add_argument("--row-group", type=int, help="what-if: rows per row group of the logs")
     args = parser.parse_args()
-    if args.row_group:  # a proposed lake setting, measured before it is made
-        ordering.ORDERED_ROW_GROUP = args.row_group
+    logs = replace(DNS_LOGS, row_group=args.row_group) if args.row_group else DNS_LOGS
     (parquet, text, indicators, patterns), gen_s = timed("generate", lambda: _inputs(args))
     shutil.rmtree(args.dir / "home", ignore_errors=True)
     ws = Workspace(load_settings(home=args.dir / "home"))
     ws.init()
     digest = hashlib.sha256(str(args.rows).encode()).hexdigest()
     _, commit_s = timed("commit (ordered by base_hash)", lambda: ws.lake.commit([
-        StagedWrite(DNS_LOGS, parquet, args.rows, digest, ["bench"]),
+        StagedWrite(logs, parquet, args.rows, digest, ["bench"]),
         PendingWrite(INDICATORS, indicators, digest, ["bench"])]))  # fmt: skip
     engine = ws.analytics("duckdb")
     ctx = DetectionContext(engine, AS_OF.replace(tzinfo=UTC), IocHit.inputs)
@@ -230,7 +229,7 @@ def main() -> None:
     grep_lines = int(grep_out.stdout.strip() or 0)
     report = {
         "rows": args.rows, "indicators": indicators.num_rows, "generate_s": round(gen_s, 1),
-        "commit_s": round(commit_s, 1), "row_group": ordering.ORDERED_ROW_GROUP,
+        "commit_s": round(commit_s, 1), "row_group": logs.group_rows,
         "load_at_hunt": " ".join(load_hunt),
         "load_at_grep": " ".join(load_grep), "load_at_end": " ".join(_load()),
         "bare_scan_s": round(scan_s, 2), "hunt_s": round(hunt_s, 2),

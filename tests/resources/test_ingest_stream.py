@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,7 +20,7 @@ from longpan.resources.exchange.tables import SPECS
 from longpan.resources.exchange.validate import validate
 from longpan.resources.ingest import IngestErrors, ingest_folder
 from longpan.store import ordering
-from longpan.store.datasets import DNS_OBSERVATIONS, ENTITIES
+from longpan.store.datasets import DNS_LOGS, DNS_OBSERVATIONS, ENTITIES
 from longpan.store.lake import PendingWrite, StagedWrite, conform, merge_log, ordered
 from longpan.store.workspace import Workspace
 
@@ -83,6 +84,27 @@ def test_ordered_deliveries_let_engines_skip_row_groups(
         assert values == sorted(values)  # row groups hold disjoint, ascending ranges
     last = pq.read_table(first).column("registered_domain").to_pylist()[-1]
     assert last is None  # a name that is itself a public suffix has none: it comes last
+
+
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_dataset_sets_its_own_row_group_size(
+    sqlite_ws: Workspace, tmp_path: Path, staged: bool
+) -> None:
+    folder = _dns_folder(tmp_path, "a", list(reversed(_rows(0, 23, 1))))
+    table = _reference_table(folder)
+    small = replace(DNS_OBSERVATIONS, row_group=5)
+    if staged:
+        path = tmp_path / "staged.parquet"
+        pq.write_table(table, path)
+        write: PendingWrite | StagedWrite = StagedWrite(small, path, 23, "x", ["a"])
+    else:
+        write = PendingWrite(small, table, "x", ["a"])
+    sqlite_ws.lake.commit([write])
+    (path,) = sqlite_ws.lake.files("dns_observations")
+    meta = pq.ParquetFile(path).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [5] * 4 + [3]
+    assert sqlite_ws.lake.read(DNS_OBSERVATIONS).to_pylist() == ordered(small, table).to_pylist()
+    assert DNS_LOGS.group_rows == 1 << 14 and DNS_OBSERVATIONS.group_rows == 1 << 17
 
 
 def test_a_delivery_bigger_than_one_sort_run_is_written_in_ordered_runs(

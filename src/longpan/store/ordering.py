@@ -1,8 +1,9 @@
 """Row order of lake files: what makes row-group statistics useful.
 
 A dataset that declares ``order_by`` has each delivery written in that order, in row
-groups of ``ORDERED_ROW_GROUP`` rows, so each row group covers a narrow range of the
-first column and engines skip the row groups a filter value cannot be in.
+groups of its ``row_group`` rows (``ORDERED_ROW_GROUP`` unless it says otherwise), so
+each row group covers a narrow range of the first column and engines skip the row
+groups a filter value cannot be in.
 
 Big deliveries are sorted by DuckDB within ``SORT_MEMORY`` (spilling to a folder the
 caller gives), in runs of at most ``SORT_RUN_ROWS`` rows written as separate files, each
@@ -44,22 +45,28 @@ def as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def write_sorted(
-    source: Path, target: Path, schema: pa.Schema, order_by: tuple[str, ...], spill: Path
+    source: Path,
+    target: Path,
+    schema: pa.Schema,
+    order_by: tuple[str, ...],
+    spill: Path,
+    row_group: int,
 ) -> list[Path]:
-    """Write ``source``'s rows in ``schema``, ordered by ``order_by``; the files written.
+    """Write ``source``'s rows in ``schema``, ordered by ``order_by``, in row groups of
+    ``row_group`` rows; the files written.
 
     One file, ``target``, when the rows fit in one run; else one file per run,
     ``<stem>-000.parquet``, ``<stem>-001.parquet``… (names sort in run order).
     """
     parquet = pq.ParquetFile(source)
-    runs = _Runs(parquet.iter_batches(batch_size=ORDERED_ROW_GROUP), SORT_RUN_ROWS)
+    runs = _Runs(parquet.iter_batches(batch_size=row_group), SORT_RUN_ROWS)
     if parquet.metadata.num_rows <= SORT_RUN_ROWS:
-        _sort_run(runs.next_run(parquet.schema_arrow), target, schema, order_by, spill)
+        _sort_run(runs.next_run(parquet.schema_arrow), target, schema, order_by, spill, row_group)
         return [target]
     written: list[Path] = []
     while runs.more():
         name = target.with_name(f"{target.stem}-{len(written):03d}.parquet")
-        _sort_run(runs.next_run(parquet.schema_arrow), name, schema, order_by, spill)
+        _sort_run(runs.next_run(parquet.schema_arrow), name, schema, order_by, spill, row_group)
         written.append(name)
     return written
 
@@ -94,6 +101,7 @@ def _sort_run(
     schema: pa.Schema,
     order_by: tuple[str, ...],
     spill: Path,
+    row_group: int,
 ) -> None:
     """DuckDB sorts the run (spilling beyond SORT_MEMORY); pyarrow writes its batches."""
     order = ", ".join(f'"{c}" ASC NULLS LAST' for c in order_by)
@@ -105,8 +113,8 @@ def _sort_run(
         con.execute("SET enable_progress_bar = false")
         con.register("run_rows", rows)
         query = f"SELECT * FROM run_rows ORDER BY {order}"
-        reader = con.sql(query).to_arrow_reader(ORDERED_ROW_GROUP)
+        reader = con.sql(query).to_arrow_reader(row_group)
         with pq.ParquetWriter(target, schema, compression="zstd") as out:
             for batch in reader:
                 table = as_schema(pa.Table.from_batches([batch]), schema)
-                out.write_table(table, row_group_size=ORDERED_ROW_GROUP)
+                out.write_table(table, row_group_size=row_group)
