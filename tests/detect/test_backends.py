@@ -43,3 +43,17 @@ def test_identical_findings_on_every_backend_and_engine(
     with ws.sessions() as session:
         assert _stable(list_findings(session)) == reference
     ws.close()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_detectors_side_by_side_find_what_they_find_one_by_one(
+    tmp_path: Path, workers: int, reference: list[dict[str, Any]]
+) -> None:
+    ws = make_workspace(tmp_path / "home", detect_workers=workers)  # the reference used 2
+    ingest_folder(ws, EXAMPLE)
+    result = run_detection(ws, engine="duckdb")
+    assert result.status == "succeeded", result.errors
+    assert list(result.counts) == sorted(result.counts)  # reported in the detectors' order
+    with ws.sessions() as session:
+        assert _stable(list_findings(session)) == reference
+    ws.close()

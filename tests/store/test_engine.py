@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from longpan.core.errors import ConfigError
 from longpan.core.settings import load_settings
 from longpan.resources.ingest import ingest_folder
 from longpan.store.engine import SPARK_DEFAULTS
-from tests.conftest import make_workspace, spark_available
+from tests.conftest import EXAMPLE, make_workspace, spark_available
 
 
 def test_spark_conf_is_read_as_json_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,3 +65,34 @@ def test_a_snapshot_of_several_files_is_read_whole(tmp_path: Path, engine_name: 
         assert sorted((r["count"], r["n"]) for r in counts) == [(1, 30), (2, 30)]
     finally:
         ws.close()
+
+
+def test_forks_share_kept_tables_built_once(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    ingest_folder(ws, EXAMPLE)
+    root = ws.analytics("duckdb")
+    services = root.table("icp_services")
+    built: list[str] = []
+    ready = threading.Barrier(4)
+
+    def keep(_: int) -> int:
+        fork = root.fork()
+        ready.wait()  # four threads ask at once
+        table = fork.memtable("slow", lambda: built.append("x") or _slow_table())
+        own = fork.table("icp_services")  # a fork reads the lake on its own connection
+        kept = fork.kept("active", own.filter(own.status == "active"))
+        rows = fork.execute(kept.count()).column(0)[0].as_py() + fork.execute(table).num_rows
+        fork.close()
+        return int(rows)
+
+    with ThreadPoolExecutor(4) as pool:
+        counts = set(pool.map(keep, range(4)))
+    active = root.execute(services.filter(services.status == "active").count()).column(0)[0]
+    assert counts == {active.as_py() + 3} and built == ["x"]
+    assert root.execute(root.kept("active", services).count()).column(0)[0] == active
+    ws.close()
+
+
+def _slow_table() -> pa.Table:
+    time.sleep(0.2)  # long enough for the other threads to arrive while it is built
+    return pa.table({"n": [1, 2, 3]})

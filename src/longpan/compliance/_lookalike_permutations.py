@@ -36,7 +36,6 @@ from typing import Any
 import dnstwist
 import idna
 import pyarrow as pa
-from pypinyin import Style, lazy_pinyin
 
 from longpan.core.regions import PROVINCES
 
@@ -197,6 +196,8 @@ def _dnstwist(fuzzer: Any, name: str) -> set[str]:
 def pinyin_labels(name: str | None) -> tuple[tuple[str, str], ...]:
     """(label, method): the owner's name in pinyin, full and initials, with and without
     its legal form (股份有限公司 …, then a trailing 集团 or 公司)."""
+    from pypinyin import Style, lazy_pinyin  # 0.3 s of dictionaries: not for every command
+
     found: dict[str, str] = {}
     for variant in _name_variants(name or ""):
         for style, method in ((Style.NORMAL, "pinyin"), (Style.FIRST_LETTER, "pinyin-initials")):

@@ -10,9 +10,12 @@ the others' results and its own old findings untouched; the run record keeps the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -116,40 +119,139 @@ def run_detection(
     snapshots = ws.lake.current_snapshots()
     run_id = _open_run(ws, analytics.name, effective_as_of, chosen, snapshots, started)
     result = RunResult(run_id, "running", analytics.name, effective_as_of)
-    for cls in chosen:
-        if progress:
-            progress(cls.id)
-        try:
-            result.counts[cls.id] = _run_one(
-                ws, cls, analytics, effective_as_of, snapshots, wanted, run_id, started
-            )
-        except LongpanError as exc:
-            result.errors[cls.id] = str(exc)
+    # The engine works in this thread while one worker stores the previous detector's
+    # findings (Python and database time that would otherwise leave the cores idle);
+    # stores stay in detector order, one transaction each, as before.
+    run = _Plan(ws, analytics, effective_as_of, snapshots, wanted)
+    with ThreadPoolExecutor(1, thread_name_prefix="longpan-store") as storing:
+        stored: dict[str, Future[dict[str, int]]] = {}
+        for cls, outcome in _detect_all(run, chosen, progress):
+            if isinstance(outcome, LongpanError):
+                result.errors[cls.id] = str(outcome)
+                continue
+            detector, drafts = outcome
+            stored[cls.id] = storing.submit(_store, ws, detector, drafts, wanted, run_id, started)
+        _collect(stored, result)
     result.status = "failed" if result.errors else "succeeded"
     _close_run(ws, result, actor)
     return result
 
 
-def _run_one(
-    ws: Workspace,
-    cls: type[Detector],
-    analytics: AnalyticsEngine,
-    as_of: datetime,
-    snapshots: dict[str, str],
-    subjects: frozenset[str] | None,
-    run_id: int,
-    now: datetime,
-) -> dict[str, int]:
-    detector = cls(ws.settings.detectors.get(cls.id, {}))
-    inputs = {d: snapshots[d] for d in cls.inputs if d in snapshots}
-    ctx = DetectionContext(analytics, as_of, cls.inputs, inputs, subjects, cls.references)
+def _collect(stored: dict[str, Future[dict[str, int]]], result: RunResult) -> None:
+    for detector_id, future in stored.items():
+        try:
+            result.counts[detector_id] = future.result()
+        except LongpanError as exc:
+            result.errors[detector_id] = str(exc)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every detector of one run shares."""
+
+    ws: Workspace
+    analytics: AnalyticsEngine
+    as_of: datetime
+    snapshots: dict[str, str]
+    subjects: frozenset[str] | None
+
+    @property
+    def workers(self) -> int:
+        """Detectors run side by side only in a full run on DuckDB: a re-check is a few
+        small queries, and Spark schedules its own parallelism."""
+        if self.analytics.name != "duckdb" or self.subjects is not None:
+            return 1
+        return self.ws.settings.detect_workers
+
+
+Outcome = tuple[Detector, list[FindingDraft]] | LongpanError
+
+
+def _detect_all(
+    run: _Plan, chosen: list[type[Detector]], progress: Progress | None
+) -> Iterator[tuple[type[Detector], Outcome]]:
+    """Each detector's outcome, in the order chosen. With several workers, each thread
+    has its own engine forked from the run's (sharing the tables kept for the run): the
+    engine's queries of one detector overlap the Python work of another."""
+    if run.workers == 1:
+        for cls in chosen:
+            if progress:
+                progress(cls.id)
+            yield cls, _outcome(partial(_detected, run, cls, run.analytics))
+        return
+    engines = _Engines(run.analytics)
     try:
-        drafts = _checked(detector, detector.detect(ctx), subjects)
+        with ThreadPoolExecutor(run.workers, thread_name_prefix="longpan-detect") as pool:
+            futures = [(c, pool.submit(_detected_here, run, c, engines)) for c in chosen]
+            for cls, future in futures:
+                if progress:
+                    progress(cls.id)
+                yield cls, _outcome(future.result)
+    finally:
+        engines.close()
+
+
+def _outcome(work: Callable[[], tuple[Detector, list[FindingDraft]]]) -> Outcome:
+    try:
+        return work()
+    except LongpanError as exc:
+        return exc
+
+
+class _Engines:
+    """One engine per detecting thread, forked from the run's; closed after the run."""
+
+    def __init__(self, root: AnalyticsEngine) -> None:
+        self._root = root
+        self._local = threading.local()
+        self._forks: list[AnalyticsEngine] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> AnalyticsEngine:
+        engine: AnalyticsEngine | None = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = self._local.engine = self._root.fork()
+            with self._lock:
+                self._forks.append(engine)
+        return engine
+
+    def close(self) -> None:
+        for engine in self._forks:
+            if engine is not self._root:
+                engine.close()
+
+
+def _detected_here(
+    run: _Plan, cls: type[Detector], engines: _Engines
+) -> tuple[Detector, list[FindingDraft]]:
+    return _detected(run, cls, engines.get())
+
+
+def _detected(
+    run: _Plan, cls: type[Detector], analytics: AnalyticsEngine
+) -> tuple[Detector, list[FindingDraft]]:
+    """The detector's checked drafts, attributed, with the snapshots in evidence."""
+    detector = cls(run.ws.settings.detectors.get(cls.id, {}))
+    inputs = {d: run.snapshots[d] for d in cls.inputs if d in run.snapshots}
+    ctx = DetectionContext(analytics, run.as_of, cls.inputs, inputs, run.subjects, cls.references)
+    try:
+        drafts = _checked(detector, detector.detect(ctx), run.subjects)
     except LongpanError:
         raise
     except Exception as exc:  # a detector bug must not take the run down
         raise DetectorError(f"{cls.id} raised {type(exc).__name__}: {exc}") from exc
-    drafts = [_attributed(analytics, d, inputs, lookup=not cls.attributes) for d in drafts]
+    return detector, [_attributed(analytics, d, inputs, lookup=not cls.attributes) for d in drafts]
+
+
+def _store(
+    ws: Workspace,
+    detector: Detector,
+    drafts: list[FindingDraft],
+    subjects: frozenset[str] | None,
+    run_id: int,
+    now: datetime,
+) -> dict[str, int]:
+    drafts = [replace(d, evidence=jsonable(d.evidence)) for d in drafts]
     with transaction(ws.sessions) as session:
         return upsert_findings(
             session, detector, drafts, run_id=run_id, now=now, subjects=subjects, clock=ws.clock
@@ -171,7 +273,7 @@ def _checked(
 def _attributed(
     engine: AnalyticsEngine, draft: FindingDraft, snaps: dict[str, str], *, lookup: bool
 ) -> FindingDraft:
-    evidence = jsonable({**draft.evidence, "snapshots": snaps})
+    evidence = {**draft.evidence, "snapshots": snaps}  # made plain JSON when stored
     responsible = draft.responsible_uscc
     if responsible is None and lookup:
         found = attribute(engine, draft.subject)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from longpan.core.clock import Clock, utc_now
@@ -47,6 +48,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with Alembic (the same migrations on every backend)."""
+    if revision == "head" and _stored_revision(engine) == head_revision():
+        return  # every command starts here: skip importing and running Alembic
     from alembic import command
     from alembic.config import Config
 
@@ -58,6 +61,28 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             command.upgrade(config, revision)
     except OperationalError as exc:
         raise UpstreamError(f"cannot migrate the database: {exc.orig}") from None
+
+
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration: the one no other migration names as its predecessor."""
+    revisions: set[str] = set()
+    predecessors: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text("utf-8")):
+            (predecessors if down else revisions).add(value)
+    heads = revisions - predecessors
+    return heads.pop() if len(heads) == 1 else None  # several heads: let Alembic decide
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no such table yet, or no database: Alembic reports it
+        return None
 
 
 def is_migrated(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -25,15 +26,47 @@ EngineName = Literal["duckdb", "spark"]
 ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
 
 
+class _Kept:
+    """The tables an engine and its forks share (memtables, kept intermediates), each
+    built once: a thread asking for one that another thread is building waits for it."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, ir.Table] = {}
+        self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
+
+    def get(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        if key in self.tables:
+            return self.tables[key]
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            if key not in self.tables:
+                self.tables[key] = build()
+        return self.tables[key]
+
+
 class AnalyticsEngine:
     """An Ibis backend bound to one lake; tables are registered lazily, once each."""
 
-    def __init__(self, name: EngineName, backend: Any, lake: Lake) -> None:
+    def __init__(
+        self, name: EngineName, backend: Any, lake: Lake, kept: _Kept | None = None
+    ) -> None:
         self.name = name
         self.backend = backend
         self.lake = lake
         self._tables: dict[tuple[str, str | None], ir.Table] = {}
-        self._memtables: dict[str, ir.Table] = {}
+        self._kept = kept or _Kept()
+        self._forked = kept is not None
+
+    def fork(self) -> AnalyticsEngine:
+        """An engine for another thread, sharing this one's kept tables: on DuckDB a
+        second connection to the same database (a DuckDB connection must not run two
+        queries at once); on Spark this engine (Spark schedules its own parallelism)."""
+        if self.name != "duckdb":
+            return self
+        backend = ibis.duckdb.from_connection(self.backend.con.cursor())
+        return AnalyticsEngine(self.name, backend, self.lake, self._kept)
 
     def table(self, dataset_name: str) -> ir.Table:
         """The newest snapshot of ``dataset_name`` (an empty table if none yet)."""
@@ -50,21 +83,19 @@ class AnalyticsEngine:
 
     def memtable(self, key: str, factory: Callable[[], pa.Table]) -> ir.Table:
         """An in-memory table built once per engine (reference data, lookup lists)."""
-        if key not in self._memtables:
-            self._memtables[key] = ibis.memtable(factory())
-        return self._memtables[key]
+        return self._kept.get(key, lambda: ibis.memtable(factory()))
 
     def kept(self, key: str, expr: ir.Table) -> ir.Table:
         """``expr`` computed once per engine and kept for later queries: on DuckDB as an
         in-memory Arrow table; on Spark as a cached DataFrame, so that the rows stay in
         the executors instead of travelling to the driver and back."""
-        if key not in self._memtables:
+
+        def build() -> ir.Table:
             if self.name == "spark":
-                self._memtables[key] = expr.cache()
-            else:
-                rows = self.execute(expr).cast(expr.schema().to_pyarrow())
-                self._memtables[key] = ibis.memtable(rows)
-        return self._memtables[key]
+                return expr.cache()
+            return ibis.memtable(self.execute(expr).cast(expr.schema().to_pyarrow()))
+
+        return self._kept.get(key, build)
 
     def execute(self, expr: ir.Expr) -> pa.Table:
         """Run ``expr`` on this engine; any backend failure becomes an UpstreamError."""
@@ -97,13 +128,16 @@ class AnalyticsEngine:
         return paths
 
     def close(self) -> None:
+        """Release this engine; the engine it was forked from keeps the shared tables."""
         self._tables.clear()
-        for kept in self._memtables.values():
-            if isinstance(kept, CachedTable):  # Spark keeps it until released
-                kept.release()
-        self._memtables.clear()
         if self.name == "duckdb":
             self.backend.disconnect()
+        if self._forked:
+            return
+        for kept in self._kept.tables.values():
+            if isinstance(kept, CachedTable):  # Spark keeps it until released
+                kept.release()
+        self._kept.tables.clear()
 
 
 def connect(
