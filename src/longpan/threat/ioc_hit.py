@@ -23,6 +23,7 @@ from longpan.threat import matching as m
 LOGS = ("dns_logs", "flow_logs", "http_logs")
 WARNING_PREFIX = "indicator:"
 SAMPLES = 5
+SAMPLE_FIELDS = ("dataset", "ts", "field", "observed", "detail")
 
 
 class IocHitParams(BaseModel):
@@ -91,11 +92,11 @@ class IocHit(Detector):
         if query is None:
             return []
         hits = ctx.engine.execute(query)
-        summary = m.summarise(hits).to_pylist()
-        if not summary:
+        summary = m.summarise(hits)
+        if not summary.num_rows:
             return []
-        shown = m.samples(hits, SAMPLES).to_pylist()
-        described = self._indicators(ctx, sorted({r["value"] for r in summary}))
+        shown = m.samples(hits, SAMPLES)
+        described = self._indicators(ctx, sorted(set(_pylist(summary["value"]))))
         return self._drafts(summary, shown, described, scope)
 
     def _indicators(self, ctx: DetectionContext, values: list[str]) -> dict[str, list[Any]]:
@@ -115,77 +116,97 @@ class IocHit(Detector):
 
     def _drafts(
         self,
-        summary: list[dict[str, Any]],
-        shown: list[dict[str, Any]],
+        summary: pa.Table,
+        shown: pa.Table,
         described: dict[str, list[Any]],
         scope: m.Scope,
     ) -> list[FindingDraft]:
-        by_subject: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        for row in shown:
-            by_subject[(row["org_uscc"], row["value"])].append(_sample(row))
-        drafts = [self._hit(r, by_subject, described, scope) for r in summary]
-        by_value: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in summary:
-            by_value[row["value"]].append(row)
-        drafts += [self._warning(v, rows, described, scope) for v, rows in by_value.items()]
+        """One ``ioc_hit`` per row of ``summary`` (sorted by value, then unit), then one
+        ``threat_warning`` per value. Built from whole columns (a timestamp column turned
+        into Python objects at once, not cell by cell) and with one severity per value:
+        a hunt of many hits spends its time here, not in the engine."""
+        samples = _samples(shown)
+        grades = {v: severity(i["confidence"] for i in found) for v, found in described.items()}
+        orgs, values, kinds = (_pylist(summary[c]) for c in ("org_uscc", "value", "kind"))
+        firsts, lasts, counts = (_pylist(summary[c]) for c in ("first_seen", "last_seen", "count"))
+        window = scope.window_days
+        drafts, units = [], []
+        for org, value, kind, first, last, count in zip(
+            orgs, values, kinds, firsts, lasts, counts, strict=True
+        ):
+            indicators = described.get(value, [])
+            evidence = {
+                "org_uscc": org,
+                "indicator": {"value": value, "kind": kind},
+                "first_seen": first,
+                "last_seen": last,
+                "count": count,
+                "samples": samples.get((org, value), []),
+                "indicators": indicators,
+                "window_days": window,
+            }
+            drafts.append(FindingDraft(
+                type="ioc_hit", subject=ioc_subject(org, value),
+                severity=grades.get(value, "high"), evidence=evidence, responsible_uscc=org,
+            ))  # fmt: skip
+            units.append({"org_uscc": org, "first_seen": first, "last_seen": last, "count": count})
+        start = 0
+        for end in range(1, len(values) + 1):  # a run of rows per value (summary's order)
+            if end == len(values) or values[end] != values[start]:
+                value = values[start]
+                drafts.append(self._warning(value, kinds[start], units[start:end], described,
+                                            grades.get(value, "high"), window))  # fmt: skip
+                start = end
         return drafts
-
-    def _hit(
-        self,
-        row: dict[str, Any],
-        samples: dict[tuple[str, str], list[Any]],
-        described: dict[str, list[Any]],
-        scope: m.Scope,
-    ) -> FindingDraft:
-        indicators = described.get(row["value"], [])
-        evidence = {
-            "org_uscc": row["org_uscc"],
-            "indicator": {"value": row["value"], "kind": row["kind"]},
-            "first_seen": row["first_seen"],
-            "last_seen": row["last_seen"],
-            "count": row["count"],
-            "samples": samples.get((row["org_uscc"], row["value"]), []),
-            "indicators": indicators,
-            "window_days": scope.window_days,
-        }
-        return FindingDraft(
-            type="ioc_hit",
-            subject=ioc_subject(row["org_uscc"], row["value"]),
-            severity=severity(i["confidence"] for i in indicators),
-            evidence=evidence,
-            responsible_uscc=row["org_uscc"],
-        )
 
     def _warning(
         self,
         value: str,
+        kind: str,
         rows: list[dict[str, Any]],
         described: dict[str, list[Any]],
-        scope: m.Scope,
+        grade: str,
+        window_days: int,
     ) -> FindingDraft:
-        indicators = described.get(value, [])
-        units = [
-            {k: r[k] for k in ("org_uscc", "first_seen", "last_seen", "count")}
-            for r in sorted(rows, key=lambda r: r["org_uscc"])
-        ]
+        units = sorted(rows, key=lambda r: r["org_uscc"])
         evidence = {
-            "indicator": {"value": value, "kind": rows[0]["kind"]},
+            "indicator": {"value": value, "kind": kind},
             "unit_count": len(units),
             "units": units,
-            "first_seen": min(r["first_seen"] for r in rows),
-            "last_seen": max(r["last_seen"] for r in rows),
-            "count": sum(r["count"] for r in rows),
-            "indicators": indicators,
-            "window_days": scope.window_days,
+            "first_seen": min(r["first_seen"] for r in units),
+            "last_seen": max(r["last_seen"] for r in units),
+            "count": sum(r["count"] for r in units),
+            "indicators": described.get(value, []),
+            "window_days": window_days,
         }
         return FindingDraft(
             type="threat_warning",
             subject=warning_subject(value),
-            severity=severity(i["confidence"] for i in indicators),
+            severity=grade,
             evidence=evidence,
             responsible_uscc=None,
         )
 
 
-def _sample(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("dataset", "ts", "field", "observed", "detail")}
+def _samples(shown: pa.Table) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The sample rows of each (unit, value), in ``shown``'s order."""
+    found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    columns = [_pylist(shown[c]) for c in ("org_uscc", "value", *SAMPLE_FIELDS)]
+    for org, value, dataset, ts, field, observed, detail in zip(*columns, strict=True):
+        found[(org, value)].append(
+            {"dataset": dataset, "ts": ts, "field": field, "observed": observed, "detail": detail}
+        )
+    return found
+
+
+def _pylist(column: pa.ChunkedArray) -> list[Any]:
+    """``column`` as Python objects, as ``to_pylist`` gives them; a naive timestamp
+    column (s to µs, no nulls) through numpy, which makes the ``datetime`` objects ~20
+    times faster than Arrow's cell-by-cell conversion."""
+    kind = column.type
+    values: list[Any]
+    if pa.types.is_timestamp(kind) and kind.unit != "ns" and not kind.tz and not column.null_count:
+        values = column.to_numpy().astype(object).tolist()
+    else:
+        values = column.to_pylist()
+    return values
