@@ -70,6 +70,7 @@ class FalseFiling(Detector):
     )
     finding_types = ("false_filing",)
     subject_kinds = ("domain",)
+    cost = 2.0  # measured on the large province (docs/benchmarks.md)
     titles = (("false_filing", "虚假备案", "False filing"),)
     Params = FalseFilingParams
 

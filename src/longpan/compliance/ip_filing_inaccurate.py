@@ -111,6 +111,7 @@ class IpFilingInaccurate(Detector):
     references = (q.REGIONS,)
     finding_types = ("ip_filing_inaccurate",)
     subject_kinds = ("ip_range",)
+    cost = 4.0  # measured on the large province (docs/benchmarks.md)
     titles = (("ip_filing_inaccurate", "IP地址备案不准确", "Inaccurate IP filing"),)
     Params = Params
 

@@ -41,6 +41,7 @@ class ShellWebsite(Detector):
     inputs = ("icp_services", "icp_subjects", "dns_observations", "web_crawls")
     finding_types = ("shell_website",)
     subject_kinds = ("domain",)
+    cost = 2.0  # measured on the large province (docs/benchmarks.md)
     titles = (("shell_website", "空壳网站", "Shell website"),)
     Params = ShellWebsiteParams
 

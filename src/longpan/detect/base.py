@@ -93,6 +93,10 @@ class Detector(ABC):
     # own rule or the general one); the runner then leaves an empty one empty instead of
     # looking each such subject up again.
     attributes: ClassVar[bool] = False
+    # Rough share of a full run's time (1 = typical): when detectors run side by side the
+    # runner starts the costliest first, so that no long one is left running alone at
+    # the end. Only the order changes, never the findings.
+    cost: ClassVar[float] = 1.0
 
     def __init__(self, params: BaseModel | Mapping[str, Any] | None = None) -> None:
         if isinstance(params, self.Params):

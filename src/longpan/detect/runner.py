@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -131,16 +131,19 @@ def run_detection(
                 continue
             detector, drafts = outcome
             stored[cls.id] = storing.submit(_store, ws, detector, drafts, wanted, run_id, started)
-        _collect(stored, result)
+        _collect(chosen, stored, result)
     result.status = "failed" if result.errors else "succeeded"
     _close_run(ws, result, actor)
     return result
 
 
-def _collect(stored: dict[str, Future[dict[str, int]]], result: RunResult) -> None:
-    for detector_id, future in stored.items():
+def _collect(
+    chosen: list[type[Detector]], stored: dict[str, Future[dict[str, int]]], result: RunResult
+) -> None:
+    """Each stored detector's counts (or error), reported in the order chosen."""
+    for detector_id in [c.id for c in chosen if c.id in stored]:
         try:
-            result.counts[detector_id] = future.result()
+            result.counts[detector_id] = stored[detector_id].result()
         except LongpanError as exc:
             result.errors[detector_id] = str(exc)
 
@@ -170,9 +173,11 @@ Outcome = tuple[Detector, list[FindingDraft]] | LongpanError
 def _detect_all(
     run: _Plan, chosen: list[type[Detector]], progress: Progress | None
 ) -> Iterator[tuple[type[Detector], Outcome]]:
-    """Each detector's outcome, in the order chosen. With several workers, each thread
-    has its own engine forked from the run's (sharing the tables kept for the run): the
-    engine's queries of one detector overlap the Python work of another."""
+    """Each detector's outcome: in the order chosen, or with several workers as each
+    finishes (the costliest started first). Each worker thread has its own engine forked
+    from the run's, sharing the tables kept for the run, so the engine's queries of one
+    detector overlap the Python work of another, and every finished detector's findings
+    can be stored at once."""
     if run.workers == 1:
         for cls in chosen:
             if progress:
@@ -180,13 +185,14 @@ def _detect_all(
             yield cls, _outcome(partial(_detected, run, cls, run.analytics))
         return
     engines = _Engines(run.analytics)
+    costliest_first = sorted(chosen, key=lambda c: -c.cost)  # stable: ties keep their order
     try:
         with ThreadPoolExecutor(run.workers, thread_name_prefix="longpan-detect") as pool:
-            futures = [(c, pool.submit(_detected_here, run, c, engines)) for c in chosen]
-            for cls, future in futures:
+            running = {pool.submit(_detected_here, run, c, engines): c for c in costliest_first}
+            for future in as_completed(running):
                 if progress:
-                    progress(cls.id)
-                yield cls, _outcome(future.result)
+                    progress(running[future].id)
+                yield running[future], _outcome(future.result)
     finally:
         engines.close()
 
