@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,14 @@ from longpan.core.errors import InputError
 from longpan.store.db import transaction
 from longpan.store.models import Finding
 from longpan.store.workspace import Workspace
-from tests.cases.conftest import ORG_A, ORG_B, People, audit_actions, issued_batch
+from tests.cases.conftest import (
+    ORG_A,
+    ORG_B,
+    People,
+    audit_actions,
+    issued_batch,
+    set_clock,
+)
 from tests.cases.pdftext import embedded_fonts, pdf_text
 
 Seeded = tuple[Workspace, People, dict[str, int]]
@@ -257,3 +265,22 @@ def test_issued_notice_documents(seeded: Seeded) -> None:
     rows = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert [r[4] for r in rows] == ["苏ICP备16078901号", "221.226.1.10:8080"]
     assert rows[0][8] == "2025-01-15"
+
+
+def test_a_deadline_in_a_year_the_package_lacks_needs_the_calendar_file(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    ws, people, ids = seeded
+    set_clock(ws, datetime(2026, 12, 24, 2, 0, tzinfo=UTC))  # Thursday 24 Dec in Beijing
+    batch_id = _create(ws, people, FindingFilter())
+    approve_batch(ws, people.supervisor, batch_id, address="10.0.0.2")
+    with pytest.raises(InputError, match="LONGPAN_WORKDAY_CALENDAR"):
+        issue_batch(ws, people.analyst, batch_id, address="10.0.0.1")
+    assert _statuses(ws)[ids["a1"]] == "open"  # refused before anything was sent
+    path = tmp_path / "workdays-2027.csv"
+    path.write_text("date,kind\n2027-01-01,holiday\n", "utf-8")
+    settings = ws.settings.model_copy(update={"workday_calendar": path})
+    issued = issue_batch(Workspace(settings, clock=ws.clock), people.analyst, batch_id)
+    # Fri 25, Mon 28 – Thu 31 Dec (5); Fri 1 Jan off; Mon 4 – Fri 8 Jan (5): 8 Jan
+    assert {n.deadline for n in issued.notices} == {date(2027, 1, 8)}
+    assert _statuses(ws)[ids["a1"]] == "notified"

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
-from longpan.cases.deadlines import add_working_days, is_working_day, local_today
-from longpan.core.errors import InputError
+from longpan.cases.deadlines import (
+    WorkdayCalendar,
+    add_working_days,
+    is_working_day,
+    load_calendar,
+    local_today,
+)
+from longpan.core.errors import ConfigError, InputError
 
 
 @pytest.mark.parametrize(
@@ -70,3 +77,69 @@ def test_days_must_be_positive() -> None:
 def test_today_is_the_date_in_china() -> None:
     # 2024-09-30 17:30 UTC is already 1 October in Beijing.
     assert local_today(lambda: datetime(2024, 9, 30, 17, 30, tzinfo=UTC)) == date(2024, 10, 1)
+
+
+# A regulator's file for a year the package lacks (made-up dates, not the real 2027
+# schedule): New Year's Day off, a Spring Festival week off with two make-up days.
+CALENDAR_2027 = """date,kind
+2027-01-01,holiday
+2027-02-05,holiday
+2027-02-08,放假
+2027-02-09,holiday
+2027-02-10,holiday
+2027-02-11,holiday
+2027-02-06,workday
+2027-02-20,调休上班
+"""
+
+
+def _calendar(tmp_path: Path, text: str) -> WorkdayCalendar:
+    path = tmp_path / "workdays.csv"
+    path.write_text(text, "utf-8")
+    calendar = load_calendar(path)
+    assert calendar is not None
+    return calendar
+
+
+def test_a_calendar_file_describes_the_years_the_package_lacks(tmp_path: Path) -> None:
+    calendar = _calendar(tmp_path, CALENDAR_2027)
+    with pytest.raises(InputError, match="LONGPAN_WORKDAY_CALENDAR"):
+        add_working_days(date(2026, 12, 28), 5)  # runs into 2027: refused without the file
+    # Tue 29, Wed 30, Thu 31 Dec (the package's 2026); Fri 1 Jan off; Mon 4, Tue 5 Jan
+    assert add_working_days(date(2026, 12, 28), 5, calendar) == date(2027, 1, 5)
+    assert is_working_day(date(2027, 2, 6), calendar)  # a Saturday make-up day
+    assert is_working_day(date(2027, 2, 20), calendar)
+    assert not is_working_day(date(2027, 2, 8), calendar)  # a Monday off
+    assert not is_working_day(date(2027, 2, 13), calendar)  # an ordinary Saturday
+    # Thu 4 Feb; Fri 5 off; Sat 6 make-up; Mon 8 – Thu 11 off; Fri 12
+    assert add_working_days(date(2027, 2, 3), 3, calendar) == date(2027, 2, 12)
+
+
+def test_a_year_in_the_file_overrides_the_package(tmp_path: Path) -> None:
+    # 2025-10-09 is a working day for the package; the file says otherwise (and, since
+    # it lists 2025, the package's 2025 holidays no longer apply: 1 Oct is a Wednesday).
+    calendar = _calendar(tmp_path, "date,kind\n2025-10-09,holiday\n")
+    assert add_working_days(date(2025, 10, 8), 1) == date(2025, 10, 9)
+    assert add_working_days(date(2025, 10, 8), 1, calendar) == date(2025, 10, 10)
+    assert is_working_day(date(2025, 10, 1), calendar)
+    assert is_working_day(date(2026, 10, 1), calendar) is False  # other years: the package
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("day,kind\n2027-01-01,holiday\n", "line 1: the header"),
+        ("date,kind\n2027-01-01,holiday\n2027-13-01,holiday\n", r"line 3, column date"),
+        ("date,kind\n2027-01-01,vacation\n", r"line 2, column kind: 'vacation'"),
+        ("date,kind\n2027-01-01\n", "line 2: expected 2 columns"),
+    ],
+)
+def test_a_bad_calendar_file_names_the_line(tmp_path: Path, text: str, where: str) -> None:
+    with pytest.raises(ConfigError, match=where):
+        _calendar(tmp_path, text)
+
+
+def test_no_calendar_file_set_or_a_missing_one(tmp_path: Path) -> None:
+    assert load_calendar(None) is None
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_calendar(tmp_path / "missing.csv")

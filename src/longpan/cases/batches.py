@@ -26,7 +26,7 @@ from longpan.cases.access import (
     load_actor,
     require_role,
 )
-from longpan.cases.deadlines import local_today
+from longpan.cases.deadlines import add_working_days, load_calendar, local_today
 from longpan.cases.issue import issue_notices, prepare_documents
 from longpan.cases.notices import NoticeView, notice_list_views, usernames
 from longpan.cases.selection import BatchPreview, FindingFilter, select_findings
@@ -190,14 +190,16 @@ def issue_batch(
             require_role(load_actor(session, actor), STAFF, "下发批次 (issue batches)")
             today = local_today(ws.clock)
             batch = _batch_in(session, batch_id, ("approved",), "issue", lock=False)
-            prepared = prepare_documents(session, files, batch, today)
+            calendar = load_calendar(ws.settings.workday_calendar)
+            deadline = add_working_days(today, batch.deadline_days, calendar)
+            prepared = prepare_documents(session, files, batch, today, deadline)
         with transaction(ws.sessions) as session:
             user = load_actor(session, actor)
             require_role(user, STAFF, "下发批次 (issue batches)")
             batch = _batch_in(session, batch_id, ("approved",), "issue", lock=True)
             who = Who(user.username, address, ws.clock)
             batch.issue_date = today
-            dropped = issue_notices(session, files, batch, who, prepared)
+            dropped = issue_notices(session, files, batch, who, prepared, deadline)
             batch.status, batch.issued_by_id, batch.issued_at = "issued", user.id, ws.clock()
             details = {"dropped_findings": dropped}
             _audit(session, user, address, ws, "batch.issued", batch, details)

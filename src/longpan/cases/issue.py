@@ -16,7 +16,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from longpan.cases.deadlines import add_working_days
 from longpan.cases.documents import NoticeDocument, findings_xlsx, notice_pdf
 from longpan.cases.selection import SELECTABLE
 from longpan.cases.transitions import Who, move_finding
@@ -37,10 +36,9 @@ class RenderedDocuments:
 
 
 def prepare_documents(
-    session: Session, files: FileStore, batch: Batch, issue_date: date
+    session: Session, files: FileStore, batch: Batch, issue_date: date, deadline: date
 ) -> dict[int, RenderedDocuments]:
     """Render every draft notice of an approved batch as it would be issued today."""
-    deadline = add_working_days(issue_date, batch.deadline_days)
     rendered: dict[int, RenderedDocuments] = {}
     for notice in _draft_notices(session, batch):
         findings = [f for _item, f in _items(session, notice) if f.status in SELECTABLE]
@@ -57,10 +55,10 @@ def issue_notices(
     batch: Batch,
     who: Who,
     prepared: dict[int, RenderedDocuments],
+    deadline: date,
 ) -> list[int]:
     """Issue every draft notice of ``batch``; returns the ids of findings dropped."""
     assert batch.issue_date is not None
-    deadline = add_working_days(batch.issue_date, batch.deadline_days)
     dropped: list[int] = []
     for notice in _draft_notices(session, batch):
         kept = _notify_items(session, notice, deadline, who, dropped)

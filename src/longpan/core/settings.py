@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # Detector thresholds, by detector id: {"shell_website": {"days": 45}} (JSON in the env).
     detectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Holidays and make-up working days of years chinese_calendar lacks (cases/deadlines.py).
+    workday_calendar: Path | None = None
     # Detectors run side by side in a full run on DuckDB (detect/runner.py).
     detect_workers: int = Field(default=2, ge=1, le=32)
     # Web sign-in (accounts/, web/): session lifetime, cookie Secure flag, login rate limit.
