@@ -119,9 +119,9 @@ def run_detection(
     snapshots = ws.lake.current_snapshots()
     run_id = _open_run(ws, analytics.name, effective_as_of, chosen, snapshots, started)
     result = RunResult(run_id, "running", analytics.name, effective_as_of)
-    # The engine works in this thread while one worker stores the previous detector's
-    # findings (Python and database time that would otherwise leave the cores idle);
-    # stores stay in detector order, one transaction each, as before.
+    # One worker stores each finished detector's findings (Python and database time that
+    # would otherwise leave the cores idle) while the engine goes on: one transaction per
+    # detector as before, in the order they finish; counts are reported in chosen order.
     run = _Plan(ws, analytics, effective_as_of, snapshots, wanted)
     with ThreadPoolExecutor(1, thread_name_prefix="longpan-store") as storing:
         stored: dict[str, Future[dict[str, int]]] = {}
