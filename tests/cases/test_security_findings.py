@@ -163,7 +163,7 @@ def _check_preview(ws: Workspace, people: People) -> None:
 
 def _check_statuses_and_audit(ws: Workspace) -> None:
     with ws.sessions() as session:
-        rows = session.execute(select(Finding.type, Finding.status)).tuples().all()
+        rows = session.execute(select(Finding.type, Finding.status)).all()
     assert Counter(rows) == {
         ("vulnerable_asset", "notified"): 3,
         ("ioc_hit", "notified"): 3,

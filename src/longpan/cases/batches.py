@@ -265,7 +265,7 @@ def _view(session: Session, batch: Batch, ws: Workspace, with_notices: bool = Tr
             .join(Organisation, Organisation.id == Notice.organisation_id)
             .where(Notice.batch_id == batch.id)
             .order_by(Notice.number)
-        ).tuples()
+        )
     )
     notices = notice_list_views(session, rows, local_today(ws.clock))
     names = usernames(session, {batch.created_by_id, batch.approved_by_id or batch.created_by_id})

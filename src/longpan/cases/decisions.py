@@ -149,7 +149,7 @@ def pending_decisions(ws: Workspace, actor: Actor) -> list[PendingDecision]:
             .join(Finding, Finding.id == NoticeItem.finding_id)
             .where(Answer.kind.in_(("disputed", "extension")), Answer.decision == "pending")
             .order_by(Answer.id)
-        ).tuples()
+        )
         return [
             PendingDecision(
                 answer=_view(session, a),

@@ -72,7 +72,7 @@ def _overdue(session: Session, today: date) -> list[OverdueNotice]:
         .join(Batch, Batch.id == Notice.batch_id)
         .join(Organisation, Organisation.id == Notice.organisation_id)
         .where(Notice.status == "issued", NoticeItem.outcome.is_(None), NoticeItem.deadline < today)
-    ).tuples()
+    )
     late: dict[int, list[tuple[NoticeItem, Notice, Batch, Organisation]]] = {}
     for item, finding, notice, batch, org in rows:
         if is_overdue(item, finding, today):

@@ -100,7 +100,7 @@ def _items(session: Session, notice: Notice) -> list[tuple[NoticeItem, Finding]]
         .where(NoticeItem.notice_id == notice.id)
         .order_by(Finding.type, Finding.subject)
     )
-    return list(session.execute(query).tuples())
+    return list(session.execute(query))
 
 
 def _notify_items(

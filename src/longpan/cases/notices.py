@@ -7,6 +7,7 @@ organisation's notice is "not found" (404), never "forbidden", so ids do not lea
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -132,13 +133,13 @@ def list_notices(
             query = query.where(Notice.batch_id == batch_id)
         if status is not None:
             query = query.where(Notice.status == status)
-        rows = list(session.execute(query).tuples())
+        rows = list(session.execute(query))
         views = notice_list_views(session, rows, local_today(ws.clock))
     return [v for v in views if overdue is None or v.overdue == overdue]
 
 
 def notice_list_views(
-    session: Session, rows: list[tuple[Notice, Batch, Organisation]], today: date
+    session: Session, rows: Sequence[tuple[Notice, Batch, Organisation]], today: date
 ) -> list[NoticeView]:
     ids = [n.id for n, _b, _o in rows]
     totals, open_counts, late = _item_counts(session, ids, today)
@@ -160,7 +161,7 @@ def _item_counts(
             .join(Finding, Finding.id == NoticeItem.finding_id)
             .where(NoticeItem.notice_id.in_(chunk))
         )
-        for item, finding in session.execute(query).tuples():
+        for item, finding in session.execute(query):
             if item.outcome == "dropped":
                 continue
             totals[item.notice_id] += 1
@@ -221,7 +222,7 @@ def notice_detail(session: Session, notice: Notice, user: User, today: date) -> 
             .join(Finding, Finding.id == NoticeItem.finding_id)
             .where(NoticeItem.notice_id == notice.id)
             .order_by(NoticeItem.id)
-        ).tuples()
+        )
     )
     items = _item_views(session, notice, pairs, user, today)
     shown = [i for i in items if i.outcome != "dropped"]
@@ -243,7 +244,7 @@ def notice_detail(session: Session, notice: Notice, user: User, today: date) -> 
 def _item_views(
     session: Session,
     notice: Notice,
-    pairs: list[tuple[NoticeItem, Finding]],
+    pairs: Sequence[tuple[NoticeItem, Finding]],
     user: User,
     today: date,
 ) -> list[ItemView]:
@@ -309,7 +310,7 @@ def usernames(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(select(User.id, User.username).where(User.id.in_(sorted(ids))))
-    return {i: name for i, name in rows.tuples()}
+    return {i: name for i, name in rows}
 
 
 def open_attachment(ws: Workspace, actor: Actor, attachment_id: int) -> tuple[Path, AttachmentView]:

@@ -92,7 +92,7 @@ def _items(ws: Workspace, today: date) -> list[_Item]:
                 issued_at=n.issued_at,
                 resolved_at=i.resolved_at,
             )
-            for i, f, n, b, o in session.execute(query).tuples()
+            for i, f, n, b, o in session.execute(query)
         ]
 
 

@@ -30,7 +30,7 @@ def ordered_table(table: pa.Table, order_by: tuple[str, ...]) -> pa.Table:
     """``table`` sorted by ``order_by`` (nulls last); unchanged when it is empty."""
     if not order_by or table.num_rows < 2:
         return table
-    return table.sort_by([(c, "ascending") for c in order_by], null_placement="at_end")
+    return table.sort_by([(c, "ascending", "at_end") for c in order_by])
 
 
 def as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
