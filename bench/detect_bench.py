@@ -15,9 +15,9 @@ next to each timing: the figures mean little on a busy machine.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -77,15 +77,23 @@ print(json.dumps(picks))
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """Run ``args``: wall seconds, peak RSS (MB), CPU seconds (user + system, all
-    threads: less disturbed than wall time when other jobs share the cores), stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run ``args``: wall seconds, its own peak RSS (MB), CPU seconds (user + system, all
+    threads: less disturbed than wall time when other jobs share the cores), stdout.
+
+    The child is reaped with ``os.wait4``, whose usage is that child's alone (the
+    RUSAGE_CHILDREN maximum would report the ingest's peak for every later step)."""
     started = time.perf_counter()
-    done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return seconds, max(after.ru_maxrss, before.ru_maxrss) / 1024, cpu, done.stdout
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert proc.stdout is not None
+        stdout = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if proc.returncode:
+            errors.seek(0)
+            raise subprocess.CalledProcessError(proc.returncode, args, stdout, errors.read())
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout
 
 
 def load() -> str:
@@ -118,6 +126,11 @@ def main(folder: Path, engine: str, home: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    engine = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "duckdb"
-    home = Path(sys.argv[sys.argv.index("--home") + 1]) if "--home" in sys.argv else None
-    main(Path(sys.argv[1]), engine, home)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a province folder from `longpan synth`")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    parser.add_argument("--home", type=Path, help="LONGPAN_HOME to reuse (ingest if empty)")
+    args = parser.parse_args()
+    if not (args.folder / "manifest.json").is_file():
+        parser.error(f"{args.folder} is not a province folder (no manifest.json)")
+    main(args.folder, args.engine, args.home)
