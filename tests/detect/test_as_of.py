@@ -9,10 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from longpan.core.clock import as_utc
-from longpan.detect.runner import UNKNOWN, data_as_of, footer_max
+from longpan.detect.runner import data_as_of
 from longpan.resources.ingest import ingest_folder
 from longpan.store.datasets import DATASETS
 from longpan.store.engine import AnalyticsEngine
+from longpan.store.statistics import UNKNOWN, column_max
 from tests.conftest import EXAMPLE, make_workspace
 
 
@@ -34,18 +35,18 @@ def _write(path: Path, values: list[datetime | None], *, statistics: bool = True
     return path
 
 
-def test_footer_max_reads_the_row_group_statistics(tmp_path: Path) -> None:
+def test_column_max_reads_the_row_group_statistics(tmp_path: Path) -> None:
     early, late = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 12, 31, 8, tzinfo=UTC)
     files = [
         _write(tmp_path / "a.parquet", [early, None, late, early]),
         _write(tmp_path / "b.parquet", [None, None, early]),
     ]
-    assert as_utc(footer_max(files, "observed_at")) == late  # type: ignore[arg-type]
-    assert footer_max([_write(tmp_path / "n.parquet", [None, None])], "observed_at") is None
-    assert footer_max([], "observed_at") is None
+    assert as_utc(column_max(files, "observed_at")) == late  # type: ignore[arg-type]
+    assert column_max([_write(tmp_path / "n.parquet", [None, None])], "observed_at") is None
+    assert column_max([], "observed_at") is None
     bare = _write(tmp_path / "bare.parquet", [early, late], statistics=False)
-    assert footer_max([*files, bare], "observed_at") is UNKNOWN
-    assert footer_max(files, "seen_at") is UNKNOWN  # no such column: ask the engine
+    assert column_max([*files, bare], "observed_at") is UNKNOWN
+    assert column_max(files, "seen_at") is UNKNOWN  # no such column: ask the engine
 
 
 def test_as_of_is_the_latest_observation_on_every_engine(engine_name: str, tmp_path: Path) -> None:
@@ -66,6 +67,6 @@ def test_files_without_statistics_are_asked_of_the_engine(tmp_path: Path) -> Non
     newest = max(scanned, key=lambda name: scanned[name])
     for path in ws.lake.files(newest):  # rewrite the newest dataset without statistics
         pq.write_table(pq.read_table(path), path, write_statistics=False)
-    assert footer_max(ws.lake.files(newest), DATASETS[newest].observed_at or "") is UNKNOWN
+    assert column_max(ws.lake.files(newest), DATASETS[newest].observed_at or "") is UNKNOWN
     assert data_as_of(engine) == scanned[newest]
     ws.close()

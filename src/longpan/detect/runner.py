@@ -16,10 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
-
-import pyarrow.parquet as pq
 
 from longpan.core.clock import as_utc
 from longpan.core.errors import ConfigError, DetectorError, LongpanError
@@ -27,6 +24,7 @@ from longpan.detect import registry
 from longpan.detect.base import DetectionContext, Detector, FindingDraft, plan_recheck
 from longpan.detect.store import jsonable, upsert_findings
 from longpan.resources.attribution import attribute
+from longpan.store import statistics
 from longpan.store.datasets import DATASETS
 from longpan.store.db import audit, transaction
 from longpan.store.engine import AnalyticsEngine
@@ -60,35 +58,13 @@ def data_as_of(engine: AnalyticsEngine) -> datetime | None:
         snap = engine.lake.check_current(dataset)
         if snap is None:
             continue
-        value = footer_max(engine.lake.files(dataset.name, snap.id), dataset.observed_at)
-        if value is UNKNOWN:
+        files = engine.lake.files(dataset.name, snap.id)
+        value = statistics.column_max(files, dataset.observed_at)
+        if value is statistics.UNKNOWN:
             value = engine.scalar(engine.table(dataset.name)[dataset.observed_at].max())
             value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
         if isinstance(value, datetime) and not _is_missing(value):
             latest = max(latest, as_utc(value)) if latest else as_utc(value)
-    return latest
-
-
-UNKNOWN = object()  # a footer_max the statistics cannot tell
-
-
-def footer_max(paths: list[Path], column: str) -> datetime | object | None:
-    """The largest value of a top-level timestamp ``column`` by the row-group statistics
-    of ``paths``; None when it has no value, UNKNOWN when a row group with values has
-    no statistics."""
-    latest: datetime | None = None
-    for path in paths:
-        meta = pq.read_metadata(path)
-        names = [meta.schema.column(i).path for i in range(meta.num_columns)]
-        if column not in names:
-            return UNKNOWN
-        for group in (meta.row_group(i) for i in range(meta.num_row_groups)):
-            stats = group.column(names.index(column)).statistics
-            if stats is not None and stats.null_count == group.num_rows:
-                continue  # no value in this group (or no rows)
-            if stats is None or not stats.has_min_max or not isinstance(stats.max, datetime):
-                return UNKNOWN
-            latest = max(latest, stats.max) if latest else stats.max
     return latest
 
 
