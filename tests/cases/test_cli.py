@@ -30,7 +30,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # A fixed clock (2025): deadlines must not depend on the day the suite runs, and the
     # working-day calendar only covers the years chinese_calendar has data for.
     clock = StepClock()
-    monkeypatch.setattr(common, "Workspace", lambda settings: Workspace(settings, clock=clock))
+    monkeypatch.setattr(common, "workspace_factory", lambda s: Workspace(s, clock=clock))
     assert run("ingest", str(EXAMPLE), "--json").exit_code == 0
     assert run("detect", "--json", "--only", "dissolved_subject").exit_code == 0
     ws = Workspace(load_settings(home=tmp_path / "home"))

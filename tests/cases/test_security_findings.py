@@ -292,9 +292,7 @@ def _check_report_json(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     def fixed_clock(settings: Settings) -> Workspace:
         return Workspace(settings, clock=clock)
 
-    # The command builds its workspace when it runs (cli.common imports the class lazily).
-    monkeypatch.setattr("longpan.store.workspace.Workspace", fixed_clock)
-    monkeypatch.setattr(common, "Workspace", fixed_clock, raising=False)
+    monkeypatch.setattr(common, "workspace_factory", fixed_clock)
     result = CliRunner().invoke(app, ["report", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

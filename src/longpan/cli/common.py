@@ -17,6 +17,7 @@ from rich.markup import escape
 from longpan.core.errors import LongpanError
 
 if TYPE_CHECKING:  # settings (pydantic) and stores load when a command runs (fast --help)
+    from longpan.core.settings import Settings
     from longpan.store.workspace import Workspace
 
 out = Console(soft_wrap=True)
@@ -67,23 +68,17 @@ def t(key: str) -> str:
     return zh if lang() == "zh" else en
 
 
-def __getattr__(name: str) -> Any:
-    """``Workspace``, imported on first use (the stores are slow to import); tests may
-    replace ``common.Workspace`` to inject a clock."""
-    if name != "Workspace":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from longpan.store.workspace import Workspace as loaded
-
-    globals()["Workspace"] = loaded
-    return loaded
+# How ``workspace()`` builds the workspace from the settings: the Workspace class when
+# None; tests set a factory to inject a clock.
+workspace_factory: Callable[[Settings], Workspace] | None = None
 
 
 def workspace() -> Workspace:
     """The workspace of the configured LONGPAN_HOME, schema brought up to date."""
     from longpan.core.settings import get_settings
+    from longpan.store.workspace import Workspace  # the stores load when a command runs
 
-    make = globals().get("Workspace") or __getattr__("Workspace")
-    ws: Workspace = make(get_settings())
+    ws = (workspace_factory or Workspace)(get_settings())
     ws.init()
     return ws
 
