@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from longpan.core.errors import IdentifierError
-from longpan.core.identifiers import IpRange, canonical_ip, ip_key, parse_ip, parse_range
+from longpan.core.identifiers import (
+    IpRange,
+    canonical_ip,
+    ip_key,
+    key_ip,
+    parse_ip,
+    parse_range,
+)
 
 
 @pytest.mark.parametrize(
@@ -215,3 +222,13 @@ def test_cidrs_cover_the_range_exactly(ip_range: IpRange) -> None:
     assert sum(c.num_addresses for c in cidrs) == ip_range.size
     for cidr in cidrs:
         assert parse_range(str(cidr)).overlaps(ip_range)
+
+
+@given(_ip)
+def test_key_ip_gives_back_the_canonical_text(address: IPv4Address | IPv6Address) -> None:
+    assert key_ip(ip_key(address), address.version) == canonical_ip(address)
+
+
+def test_key_ip_tells_ipv4_from_its_mapped_ipv6_by_version() -> None:
+    key = ip_key("1.2.3.4")
+    assert (key_ip(key, 4), key_ip(key, 6)) == ("1.2.3.4", "::ffff:1.2.3.4")

@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from longpan.compliance import _sites as sites
+from longpan.core import identifiers as ids
 from longpan.detect.base import DetectionContext
 
 # Key prefix lengths in hex digits, deepest first: IPv4 /24 /16 /8 and all of IPv4
@@ -187,7 +188,7 @@ def recent_answers(
     domains: Sequence[str] | None = None,
 ) -> ir.Table:
     """A/AAAA answers last seen at or after ``since`` (for ``keys`` and names under
-    ``domains`` only, if given): fqdn, domain, ip, key, last_seen. In a full run, the
+    ``domains`` only, if given): fqdn, domain, key, version (4 | 6), last_seen. In a full run, the
     answers other website detectors share (see ``_sites.address_answers``)."""
     recent = sites.address_answers(ctx, since)
     if keys is not None:
@@ -195,7 +196,11 @@ def recent_answers(
     if domains is not None:  # the lake is ordered by registered domain: row groups skipped
         recent = recent.filter(recent.registered_domain.isin(list(domains)))
     return recent.select(
-        "fqdn", "last_seen", domain=recent.registered_domain, ip=recent.value, key=recent.value_key
+        "fqdn",
+        "last_seen",
+        domain=recent.registered_domain,
+        key=recent.value_key,
+        version=recent.ip_version,
     )
 
 
@@ -378,21 +383,35 @@ def reserved_serving(
     svc = active_services(ctx)
     websites = svc.filter(svc.service_type == "website")
     filed = websites.select(domain=websites.registered_domains.unnest()).distinct()
-    answers = recent_answers(ctx, since)
-    in_reserve = containing(
-        within_bounds(answers, "key", "key", bounds), "key", ranges, levels
-    ).semi_join(filed, "domain")
+    answers = within_bounds(recent_answers(ctx, since), "key", "key", bounds)
+    # Each distinct address is looked up once (a sixth of the answers), then the
+    # answers at the reserved addresses are joined back by key.
+    reserved_keys = containing(answers.select("key").distinct(), "key", ranges, levels)
+    in_reserve = answers.semi_join(filed, "domain").join(reserved_keys, "key")
     by_dns = in_reserve.select(
-        *FILING_COLUMNS, "ip", "last_seen", source=ibis.literal("dns"), ref=in_reserve.fqdn
+        *FILING_COLUMNS,
+        "key",
+        "version",
+        ip=ibis.null("string"),  # from the key below: the answers carry no address text
+        last_seen=in_reserve.last_seen,
+        source=ibis.literal("dns"),
+        ref=in_reserve.fqdn,
     )
     acc = access_points(svc)
     acc = within_bounds(acc.select("key", "ip", ref=acc.service_licence), "key", "key", bounds)
     by_access = containing(acc, "key", ranges, levels)
     by_access = by_access.select(
         *FILING_COLUMNS,
-        "ip",
+        "key",
+        version=ibis.null("int64"),
+        ip=by_access.ip,
         last_seen=ibis.null(answers.last_seen.type()),
         source=ibis.literal("icp_service"),
         ref=by_access.ref,
     )
-    return ctx.execute(ibis.union(by_access, by_dns, distinct=False))
+    rows = ctx.execute(ibis.union(by_access, by_dns, distinct=False))
+    for row in rows:
+        key, version = row.pop("key"), row.pop("version")
+        if row["source"] == "dns":
+            row["ip"] = ids.key_ip(key, version)
+    return rows

@@ -24,6 +24,7 @@ from longpan.core.identifiers.ip import (
     canonical_ip,
     format_ip,
     ip_key,
+    key_ip,
     parse_ip,
     parse_range,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "ip_key",
     "is_uscc",
     "is_within",
+    "key_ip",
     "make_uscc",
     "org_code_check_digit",
     "parse_icp",

@@ -77,6 +77,15 @@ def ip_key(value: str | IPAddress) -> str:
     return f"{number:032x}"
 
 
+def key_ip(key: str, version: int) -> str:
+    """The canonical text of the address ``ip_key`` gave ``key`` (``version`` 4 or 6
+    tells an IPv4 address from the IPv4-mapped IPv6 address of the same key)."""
+    number = int(key, 16)
+    if version == 4:
+        return format_ip(IPv4Address(number - _MAPPED_BASE))
+    return format_ip(IPv6Address(number))
+
+
 def _range_error(start: IPAddress, end: IPAddress) -> str | None:
     if start.version != end.version:
         return (
