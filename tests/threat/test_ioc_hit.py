@@ -177,3 +177,32 @@ def test_retro_hunt_touches_only_the_new_indicators_findings(tmp_path: Path) -> 
     assert ("ioc_hit", f"{A}:{EVIL}") in opened  # the first hunt's finding is untouched
     assert len(opened) == 7
     ws.close()
+
+
+def test_a_retro_hunt_hunts_once_and_stores_what_a_recheck_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = make_workspace(tmp_path / "home")
+    folder = handmade(tmp_path / "logs")
+    ingest_folder(ws, folder)
+    hunts: list[object] = []
+    real_hunt = IocHit.hunt
+
+    def counted(self: IocHit, ctx: DetectionContext, scope: Any) -> Any:
+        hunts.append(scope)
+        return real_hunt(self, ctx, scope)
+
+    monkeypatch.setattr(IocHit, "hunt", counted)
+    result = import_stix(ws, [bundle(folder)])
+    assert result.hunt.run is not None and result.hunt.run.status == "succeeded"
+    assert len(hunts) == 1  # the runner stored the retro-hunt's own drafts
+    stored = findings(ws)
+    assert stored
+    recheck = run_detection(ws, subjects=[s for _t, s in stored], detectors=[IocHit])
+    assert len(hunts) == 2 and recheck.counts["ioc_hit"]["new"] == 0
+    again = findings(ws)
+    for key, finding in stored.items():  # computed anew, they are the same findings
+        assert (again[key]["severity"], again[key]["evidence"]) == (
+            finding["severity"],
+            finding["evidence"],
+        )

@@ -11,7 +11,7 @@ the others' results and its own old findings untouched; the run record keeps the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -82,9 +82,14 @@ def run_detection(
     actor: str = "system:cli",
     progress: Progress | None = None,
     detectors: list[type[Detector]] | None = None,
+    found: Mapping[str, list[FindingDraft]] | None = None,
 ) -> RunResult:
     """Run the registered detectors (or ``detectors``, when given) and store findings;
-    with ``subjects``, re-check only those, with the detectors of their kinds."""
+    with ``subjects``, re-check only those, with the detectors of their kinds.
+
+    ``found`` gives, by detector id, drafts the caller already computed for exactly
+    this run's scope (a retro-hunt's): they stand in for that detector's output and are
+    checked, attributed and stored like it, instead of being computed a second time."""
     chosen, wanted = plan_recheck(
         detectors if detectors is not None else registry.select(only), subjects
     )
@@ -98,7 +103,7 @@ def run_detection(
     # One worker stores each finished detector's findings (Python and database time that
     # would otherwise leave the cores idle) while the engine goes on: one transaction per
     # detector as before, in the order they finish; counts are reported in chosen order.
-    run = _Plan(ws, analytics, effective_as_of, snapshots, wanted)
+    run = _Plan(ws, analytics, effective_as_of, snapshots, wanted, dict(found or {}))
     with ThreadPoolExecutor(1, thread_name_prefix="longpan-store") as storing:
         stored: dict[str, Future[dict[str, int]]] = {}
         for cls, outcome in _detect_all(run, chosen, progress):
@@ -133,6 +138,7 @@ class _Plan:
     as_of: datetime
     snapshots: dict[str, str]
     subjects: frozenset[str] | None
+    found: dict[str, list[FindingDraft]]  # drafts computed by the caller, by detector id
 
     @property
     def workers(self) -> int:
@@ -217,7 +223,8 @@ def _detected(
     inputs = {d: run.snapshots[d] for d in cls.inputs if d in run.snapshots}
     ctx = DetectionContext(analytics, run.as_of, cls.inputs, inputs, run.subjects, cls.references)
     try:
-        drafts = _checked(detector, detector.detect(ctx), run.subjects)
+        output = run.found[cls.id] if cls.id in run.found else detector.detect(ctx)
+        drafts = _checked(detector, output, run.subjects)
     except LongpanError:
         raise
     except Exception as exc:  # a detector bug must not take the run down

@@ -11,8 +11,8 @@ run record and the audit trail are those of an ordinary ``longpan detect``:
    value's ``threat_warning`` (which lists every unit hit) — so every other finding is
    left as it is (a full run would mark the findings of other indicators not observed).
 
-The second step repeats the hunt for those values (the runner has no way to take
-drafts computed elsewhere); its cost is that of the first.
+The runner takes the first step's drafts as the detector's output (``found``): the
+hunt runs once.
 """
 
 from __future__ import annotations
@@ -60,7 +60,13 @@ def retro_hunt(
         return result
     subjects = sorted(d.subject for d in drafts)
     result.run = run_detection(
-        ws, engine=engine, as_of=moment, subjects=subjects, actor=actor, detectors=[IocHit]
+        ws,
+        engine=engine,
+        as_of=moment,
+        subjects=subjects,
+        actor=actor,
+        detectors=[IocHit],
+        found={IocHit.id: drafts},
     )
     result.warnings = [_warning(d.subject, d.severity, d.evidence) for d in drafts
                        if d.type == "threat_warning"]  # fmt: skip
