@@ -52,7 +52,7 @@ from longpan.store.lake import PendingWrite, StagedWrite
 from longpan.store.workspace import Workspace
 from longpan.threat import matching as m
 from longpan.threat import narrowing as nw
-from longpan.threat.ioc_hit import IocHit
+from longpan.threat.ioc_hit import IocHit, received_logs
 from longpan.threat.matching import Scope
 
 WORDS = np.array(
@@ -309,7 +309,7 @@ def _narrowing(engine, ctx, scope) -> float:  # type: ignore[no-untyped-def]
 
 
 def _logs(ctx):  # type: ignore[no-untyped-def]
-    return {n: ctx.table(n) for n in ("dns_logs", "flow_logs", "http_logs")}
+    return received_logs(ctx)
 
 
 def _live(ctx, scope):  # type: ignore[no-untyped-def]

@@ -77,20 +77,30 @@ def add_org(session: Any, uscc: str, name: str) -> Organisation:
     return org
 
 
+Login = tuple[str, str]  # (username, e-mail)
+
+
+def add_people(
+    session: Any, units: tuple[Organisation, Organisation], logins: tuple[Login, Login]
+) -> People:
+    """Regulator staff (two supervisors for four-eyes) and one enterprise user per unit."""
+    (a, b), ((user_a, mail_a), (user_b, mail_b)) = units, logins
+    return People(
+        analyst=add_user(session, "ana", "analyst"),
+        supervisor=add_user(session, "sup", "supervisor"),
+        supervisor2=add_user(session, "sup2", "supervisor"),
+        admin=add_user(session, "root", "admin"),
+        auditor=add_user(session, "aud", "auditor"),
+        ent_a=add_user(session, user_a, "enterprise", a, mail_a),
+        ent_b=add_user(session, user_b, "enterprise", b, mail_b),
+    )
+
+
 def make_people(ws: Workspace) -> People:
     with transaction(ws.sessions) as session:
-        a = add_org(session, *ORG_A)
-        b = add_org(session, *ORG_B)
-        people = People(
-            analyst=add_user(session, "ana", "analyst"),
-            supervisor=add_user(session, "sup", "supervisor"),
-            supervisor2=add_user(session, "sup2", "supervisor"),
-            admin=add_user(session, "root", "admin"),
-            auditor=add_user(session, "aud", "auditor"),
-            ent_a=add_user(session, "ent_a", "enterprise", a, "ent_a@example.test"),
-            ent_b=add_user(session, "ent_b", "enterprise", b, "ent_b@example.test"),
-        )
-    return people
+        units = (add_org(session, *ORG_A), add_org(session, *ORG_B))
+        logins = (("ent_a", "ent_a@example.test"), ("ent_b", "ent_b@example.test"))
+        return add_people(session, units, logins)
 
 
 def add_finding(

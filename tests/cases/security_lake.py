@@ -26,7 +26,7 @@ from longpan.store.models import Organisation
 from longpan.store.workspace import Workspace
 from longpan.threat.feeds import import_stix
 from longpan.vuln.feeds import import_kev, import_nvd
-from tests.cases.conftest import People, add_user
+from tests.cases.conftest import People, add_people
 from tests.conftest import SHARED
 from tests.vuln.helpers import KEV, NVD, asset, write_assets
 
@@ -134,12 +134,5 @@ def security_people(ws: Workspace) -> People:
             session.scalars(select(Organisation).where(Organisation.uscc == uscc)).one()
             for uscc in (BANK[0], BROKER[0])
         )
-        return People(
-            analyst=add_user(session, "ana", "analyst"),
-            supervisor=add_user(session, "sup", "supervisor"),
-            supervisor2=add_user(session, "sup2", "supervisor"),
-            admin=add_user(session, "root", "admin"),
-            auditor=add_user(session, "aud", "auditor"),
-            ent_a=add_user(session, "bank_it", "enterprise", bank, "it@lp-bank.example"),
-            ent_b=add_user(session, "broker_it", "enterprise", broker, "it@lp-broker.example"),
-        )
+        logins = (("bank_it", "it@lp-bank.example"), ("broker_it", "it@lp-broker.example"))
+        return add_people(session, (bank, broker), logins)

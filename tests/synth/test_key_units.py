@@ -21,15 +21,12 @@ from longpan.detect.evaluate import evaluate_database
 from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
 from longpan.resources.geo import provinces_of
-from longpan.resources.ingest import ingest_folder
 from longpan.synth import assets, logs
 from longpan.synth.generate import generate
-from longpan.synth.keyunits import FEED
 from longpan.synth.model import make_config
-from longpan.threat.feeds import import_stix
-from longpan.vuln.feeds import import_kev, import_nvd
 from tests.conftest import make_workspace
-from tests.vuln.helpers import KEV, NVD, needs_shared
+from tests.synth.conftest import load_province
+from tests.vuln.helpers import needs_shared
 
 SEED = 3
 NEW_TYPES = ("vulnerable_asset", "ioc_hit", "threat_warning")
@@ -61,11 +58,7 @@ class Detected:
 @pytest.fixture(scope="module")
 def detected(province: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Detected]:
     ws = make_workspace(tmp_path_factory.mktemp("home"))
-    report = ingest_folder(ws, province)  # strict: any bad row raises
-    import_stix(ws, [province / FEED], hunt=False)
-    if NVD.is_dir() and KEV.is_file():
-        import_nvd(ws, [NVD])
-        import_kev(ws, KEV)
+    report = load_province(ws, province)
     result = run_detection(ws, only=["ioc_hit", "vulnerable_asset"])
     with ws.sessions() as session:
         scores = evaluate_database(session, province / "truth.csv")["by_type"]

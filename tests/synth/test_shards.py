@@ -31,12 +31,10 @@ from longpan.detect.findings import list_findings
 from longpan.detect.runner import run_detection
 from longpan.resources.exchange.tables import SPECS
 from longpan.resources.geo import provinces_of
-from longpan.resources.ingest import ingest_folder
 from longpan.synth import assets, logs
 from longpan.synth import reference as ref
 from longpan.synth.generate import Carry, build, generate
 from longpan.synth.inject import Province
-from longpan.synth.keyunits import FEED
 from longpan.synth.model import (
     DEFAULT_RATES,
     NEAR_MISS_KINDS,
@@ -47,10 +45,9 @@ from longpan.synth.model import (
 )
 from longpan.synth.network import Allocator, SpaceExhausted, grow_access_provider
 from longpan.synth.services import DomainNames
-from longpan.threat.feeds import import_stix
-from longpan.vuln.feeds import import_kev, import_nvd
 from tests.conftest import make_workspace
-from tests.vuln.helpers import KEV, NVD, needs_shared
+from tests.synth.conftest import load_province
+from tests.vuln.helpers import needs_shared
 
 SHARDS = 3
 SEED = 11
@@ -100,11 +97,7 @@ class Evaluated:
 @pytest.fixture(scope="module")
 def evaluated(sharded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evaluated]:
     ws = make_workspace(tmp_path_factory.mktemp("home"))
-    report = ingest_folder(ws, sharded)  # strict: any bad row raises
-    import_stix(ws, [sharded / FEED], hunt=False)
-    if NVD.is_dir() and KEV.is_file():
-        import_nvd(ws, [NVD])
-        import_kev(ws, KEV)
+    report = load_province(ws, sharded)
     result = run_detection(ws, engine="duckdb")
     with ws.sessions() as session:
         scores = evaluate_database(session, sharded / "truth.csv")["by_type"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +32,25 @@ def need_samples() -> Path:
     if not STIX_SAMPLES.is_dir():
         pytest.skip(f"real STIX samples not found at {STIX_SAMPLES} (../shared/data/stix)")
     return STIX_SAMPLES
+
+
+def indicator(number: int, pattern: str, **extra: Any) -> dict[str, Any]:
+    """A STIX 2.1 indicator valid from 1 June 2024, its id ending in ``number``."""
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-{number:012d}",
+        "created": "2024-06-01T00:00:00Z",
+        "modified": "2024-06-01T00:00:00Z",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2024-06-01T00:00:00Z",
+        **extra,
+    }
+
+
+def write_bundle(path: Path, objects: list[dict[str, Any]]) -> Path:
+    """``objects`` as a STIX bundle file at ``path``."""
+    bundle = {"type": "bundle", "id": f"bundle--{path.stem}", "objects": objects}
+    path.write_text(json.dumps(bundle), "utf-8")
+    return path

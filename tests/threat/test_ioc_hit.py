@@ -18,7 +18,7 @@ from longpan.store.workspace import Workspace
 from longpan.threat.feeds import import_stix
 from longpan.threat.ioc_hit import IocHit
 from tests.conftest import make_workspace
-from tests.threat.conftest import UNITS, generated
+from tests.threat.conftest import UNITS, generated, indicator, write_bundle
 
 A, B, C = UNITS[:3]
 AS_OF = datetime(2024, 12, 31, 12, tzinfo=UTC)
@@ -85,11 +85,7 @@ def handmade(folder: Path) -> Path:
 
 def bundle(folder: Path) -> Path:
     def ind(n: int, pattern: str, **extra: Any) -> dict[str, Any]:
-        return {"type": "indicator", "spec_version": "2.1",
-                "id": f"indicator--00000000-0000-4000-8000-00000000000{n}",
-                "created": "2024-06-01T00:00:00Z", "modified": "2024-06-01T00:00:00Z",
-                "pattern": pattern, "pattern_type": "stix",
-                "valid_from": "2024-06-01T00:00:00Z", "confidence": 90, **extra}  # fmt: skip
+        return indicator(n, pattern, **{"confidence": 90, **extra})
 
     objects = [
         ind(1, f"[domain-name:value = '{EVIL}']", labels=["apt"]),
@@ -100,9 +96,7 @@ def bundle(folder: Path) -> Path:
         ind(4, "[ipv4-addr:value = '203.0.113.0/24']", confidence=40),
         ind(5, "[url:value = 'http://dl.example.net/x/payload.bin']"),
     ]  # fmt: skip
-    path = folder / "bundle.json"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects}), "utf-8")
-    return path
+    return write_bundle(folder / "bundle.json", objects)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ narrowing, and the exact pass that keeps hash collisions and look-alikes out."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from longpan.threat import narrowing as nw
 from longpan.threat.feeds import import_stix
 from longpan.threat.ioc_hit import IocHit
 from tests.conftest import make_workspace
-from tests.threat.conftest import UNITS
+from tests.threat.conftest import UNITS, indicator, write_bundle
 from tests.threat.test_ioc_hit import write_csv
 
 A, B = UNITS[:2]
@@ -110,17 +109,8 @@ LOGS = [
 
 
 def bundle(folder: Path) -> Path:
-    objects = [
-        {"type": "indicator", "spec_version": "2.1",
-         "id": f"indicator--00000000-0000-4000-8000-0000000001{n:02d}",
-         "created": "2024-06-01T00:00:00Z", "modified": "2024-06-01T00:00:00Z",
-         "pattern": f"[domain-name:value = '{value}']", "pattern_type": "stix",
-         "valid_from": "2024-06-01T00:00:00Z"}
-        for n, value in enumerate(DOMAINS)
-    ]  # fmt: skip
-    path = folder / "bundle.json"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--2", "objects": objects}), "utf-8")
-    return path
+    objects = [indicator(100 + n, f"[domain-name:value = '{v}']") for n, v in enumerate(DOMAINS)]
+    return write_bundle(folder / "bundle.json", objects)
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def run_detection(
     # One worker stores each finished detector's findings (Python and database time that
     # would otherwise leave the cores idle) while the engine goes on: one transaction per
     # detector as before, in the order they finish; counts are reported in chosen order.
-    run = _Plan(ws, analytics, effective_as_of, snapshots, wanted, dict(found or {}))
+    run = _Run(ws, analytics, effective_as_of, snapshots, wanted, dict(found or {}))
     with ThreadPoolExecutor(1, thread_name_prefix="longpan-store") as storing:
         stored: dict[str, Future[dict[str, int]]] = {}
         for cls, outcome in _detect_all(run, chosen, progress):
@@ -130,8 +130,8 @@ def _collect(
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """What every detector of one run shares."""
+class _Run:
+    """What every detector of one run shares (its scope, engine and inputs)."""
 
     ws: Workspace
     analytics: AnalyticsEngine
@@ -153,7 +153,7 @@ Outcome = tuple[Detector, list[FindingDraft]] | LongpanError
 
 
 def _detect_all(
-    run: _Plan, chosen: list[type[Detector]], progress: Progress | None
+    run: _Run, chosen: list[type[Detector]], progress: Progress | None
 ) -> Iterator[tuple[type[Detector], Outcome]]:
     """Each detector's outcome: in the order chosen, or with several workers as each
     finishes (the costliest started first). Each worker thread has its own engine forked
@@ -210,13 +210,13 @@ class _Engines:
 
 
 def _detected_here(
-    run: _Plan, cls: type[Detector], engines: _Engines
+    run: _Run, cls: type[Detector], engines: _Engines
 ) -> tuple[Detector, list[FindingDraft]]:
     return _detected(run, cls, engines.get())
 
 
 def _detected(
-    run: _Plan, cls: type[Detector], analytics: AnalyticsEngine
+    run: _Run, cls: type[Detector], analytics: AnalyticsEngine
 ) -> tuple[Detector, list[FindingDraft]]:
     """The detector's checked drafts, attributed, with the snapshots in evidence."""
     detector = cls(run.ws.settings.detectors.get(cls.id, {}))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,8 +88,7 @@ class IocHit(Detector):
         """Every ioc_hit and threat_warning draft in ``scope``."""
         live = m.live_indicators(ctx.table("indicators"), scope)
         kinds = m.present_kinds(ctx.execute(m.kinds_query(live)))
-        logs = {name: ctx.table(name) for name in LOGS}
-        query = m.all_hits(logs, live, scope, kinds, ctx.engine.execute)
+        query = m.all_hits(received_logs(ctx), live, scope, kinds, ctx.engine.execute)
         if query is None:
             return []
         hits = ctx.engine.execute(query)
@@ -186,6 +186,11 @@ class IocHit(Detector):
             evidence=evidence,
             responsible_uscc=None,
         )
+
+
+def received_logs(ctx: DetectionContext) -> dict[str, ir.Table]:
+    """The logs the lake has a snapshot of, by dataset name."""
+    return {name: ctx.table(name) for name in LOGS if ctx.engine.lake.current(name)}
 
 
 def _samples(shown: pa.Table) -> dict[tuple[str, str], list[dict[str, Any]]]:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -236,25 +235,19 @@ def kinds_query(live: ir.Table) -> ir.Table:
 def all_hits(
     logs: dict[str, ir.Table], live: ir.Table, scope: Scope, kinds: frozenset[str], run: nw.Run
 ) -> ir.Table | None:
-    """Every (log row, indicator value) hit in scope, each once (None: nothing to hunt).
+    """Every (log row, indicator value) hit in scope, each once (None: nothing to hunt),
+    in the ``logs`` given (by dataset name; a log the lake never received is best left
+    out: its narrowing would still read every indicator's key).
 
     Domain matching runs its integer narrowing now (``run``, one query per log with
-    names); the query returned reads only the rows that narrowing left. A log the lake
-    never received is left out."""
+    names); the query returned reads only the rows that narrowing left."""
     builds = (("dns_logs", dns_hits), ("flow_logs", flow_hits), ("http_logs", http_hits))
-    filled = [(name, build) for name, build in builds if not _never_filled(logs[name])]
-    hunt = DomainHunt.of(live, run) if "domain" in kinds and filled else None
+    given = [(name, build) for name, build in builds if name in logs]
+    hunt = DomainHunt.of(live, run) if "domain" in kinds and given else None
     parts: list[ir.Table] = []
-    for name, build in filled:
+    for name, build in given:
         parts.extend(build(in_window(logs[name], scope), live, kinds, hunt))
     return ibis.union(*parts, distinct=True) if parts else None
-
-
-def _never_filled(log: ir.Table) -> bool:
-    """A log the lake has no snapshot of (the engine's empty stand-in): nothing to narrow
-    (the narrowing would still read every indicator for its keys)."""
-    op = log.op()
-    return isinstance(op, ops.InMemoryTable) and not op.data.to_pyarrow(op.schema).num_rows
 
 
 # The hits are few next to the logs (an indicator hit is rare), so they are fetched once
