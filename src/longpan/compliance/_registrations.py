@@ -121,8 +121,7 @@ def observations(ctx: DetectionContext) -> ir.Table:
         reg = reg.filter(reg.domain.isin(sorted(ctx.subjects)))
     reg = reg.filter(reg.observed_at <= ibis.literal(naive(ctx.as_of)))
     if ctx.subjects is not None and len(ctx.subjects) <= _LITERAL_LIST:
-        rows = ctx.engine.execute(reg).cast(reg.schema().to_pyarrow())
-        return ibis.memtable(rows)
+        return ctx.engine.materialised(reg)[0]
     return reg
 
 

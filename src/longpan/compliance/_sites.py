@@ -62,10 +62,7 @@ def pinned(ctx: DetectionContext, table: ir.Table) -> ir.Table:
     """For a re-check of a few subjects, ``table`` run once and kept in memory, so that
     the detector's several queries over it do not each read the registries again; in a
     full run, ``table`` itself (the engine plans each use)."""
-    if not rechecking(ctx):
-        return table
-    rows = ctx.engine.execute(table).cast(table.schema().to_pyarrow())
-    return ibis.memtable(rows)
+    return ctx.engine.materialised(table)[0] if rechecking(ctx) else table
 
 
 def covers(domain: ir.StringValue, name: ir.StringValue) -> ir.BooleanValue:
@@ -149,8 +146,7 @@ def filed_websites(ctx: DetectionContext) -> ir.Table:
     active = active_websites(ctx)
     holders = subjects.filter(subjects.status == "active").select("subject_licence", "unit_name")
     if rechecking(ctx):  # the few filings listing the subjects, read once; their holders
-        rows = ctx.engine.execute(active).cast(active.schema().to_pyarrow())
-        active = ibis.memtable(rows)
+        active, rows = ctx.engine.materialised(active)
         licences = sorted(set(rows.column("subject_licence").to_pylist()))
         holders = holders.filter(holders.subject_licence.isin(licences))
     active = active.join(holders, "subject_licence").select(

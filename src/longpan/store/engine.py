@@ -93,9 +93,15 @@ class AnalyticsEngine:
         def build() -> ir.Table:
             if self.name == "spark":
                 return expr.cache()
-            return ibis.memtable(self.execute(expr).cast(expr.schema().to_pyarrow()))
+            return self.materialised(expr)[0]
 
         return self._kept.get(key, build)
+
+    def materialised(self, expr: ir.Table) -> tuple[ir.Table, pa.Table]:
+        """``expr`` run now: an in-memory table of its rows (typed as ``expr``, so later
+        queries plan as before), and the rows."""
+        rows = self.execute(expr).cast(expr.schema().to_pyarrow())
+        return ibis.memtable(rows), rows
 
     def execute(self, expr: ir.Expr) -> pa.Table:
         """Run ``expr`` on this engine; any backend failure becomes an UpstreamError."""
