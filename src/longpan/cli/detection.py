@@ -13,6 +13,7 @@ from longpan.cli.common import (
     out,
     parse_as_of,
     print_json,
+    print_table,
     progress_bar,
     t,
     workspace,
@@ -167,14 +168,9 @@ def findings(
 
 
 def _print_findings(records: list[dict[str, Any]]) -> None:
-    table = Table()
-    for key in ("type", "subject", "severity", "status", "responsible"):
-        table.add_column(t(key))
-    for r in records:
-        table.add_row(
-            r["type"], r["subject"], r["severity"], r["status"], r["responsible_uscc"] or ""
-        )
-    out.print(table)
+    columns = [t(k) for k in ("type", "subject", "severity", "status", "responsible")]
+    fields = ("type", "subject", "severity", "status", "responsible_uscc")
+    print_table(None, columns, ([r[f] for f in fields] for r in records))
 
 
 @handle_errors
@@ -191,16 +187,8 @@ def eval_(
     if json_out:
         print_json(scores)
         return
-    table = Table()
-    for column in ("type", "precision", "recall", "tp", "fp", "fn"):
-        table.add_column(column)
-    for name, s in [*scores["by_type"].items(), ("overall", scores["overall"])]:
-        table.add_row(
-            name,
-            f"{s['precision']:.3f}",
-            f"{s['recall']:.3f}",
-            str(s["tp"]),
-            str(s["fp"]),
-            str(s["fn"]),
-        )
-    out.print(table)
+    rows = [
+        (name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", s["tp"], s["fp"], s["fn"])
+        for name, s in [*scores["by_type"].items(), ("overall", scores["overall"])]
+    ]
+    print_table(None, ("type", "precision", "recall", "tp", "fp", "fn"), rows)
