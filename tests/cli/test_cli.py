@@ -62,6 +62,7 @@ def test_ingest_detect_findings_eval(home: Path) -> None:
         "tp": 3,
         "fp": 0,
         "fn": 0,
+        "missing_inputs": [],
     }
     assert set(scores["overall"]) == {"precision", "recall", "tp", "fp", "fn"}
 
@@ -81,6 +82,25 @@ def test_eval_counts_misses_and_false_alarms(home: Path, tmp_path: Path) -> None
     dissolved = scores["by_type"]["dissolved_subject"]
     assert (dissolved["tp"], dissolved["fp"], dissolved["fn"]) == (1, 2, 1)
     assert scores["by_type"]["expired_domain"]["recall"] == 0.0
+
+
+def test_eval_names_the_inputs_a_missed_type_never_received(home: Path, tmp_path: Path) -> None:
+    """A recall of 0 for a type whose feed was never imported says so: the detector's
+    datasets the lake lacks are listed, in JSON and in the table with a note."""
+    run("ingest", str(EXAMPLE))
+    run("detect")
+    truth = tmp_path / "truth.csv"
+    truth.write_text(
+        "finding_type,subject\ndissolved_subject,苏ICP备16078901号\nioc_hit,evil.example.com\n",
+        "utf-8",
+    )
+    scores = json.loads(run("eval", str(truth), "--json").stdout)["by_type"]
+    assert scores["ioc_hit"]["recall"] == 0.0
+    assert "indicators" in scores["ioc_hit"]["missing_inputs"]
+    assert scores["dissolved_subject"]["missing_inputs"] == []
+    table = run("eval", str(truth))
+    assert table.exit_code == 0
+    assert "indicators" in table.stdout and "docs/synth.md" in table.stdout
 
 
 def test_show_prints_the_neighbourhood(home: Path) -> None:

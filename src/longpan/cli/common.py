@@ -41,6 +41,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "rejects": ("错误行已写入 (bad rows written to)", "bad rows written to"),
     "run": ("检测运行 (detection run)", "detection run"),
     "initialised": ("已初始化 (initialised)", "initialised"),
+    "missing_inputs": ("未入湖的输入 missing inputs", "missing inputs"),
+    "missing_inputs_note": (
+        "缺少输入的类型无从发现，召回率不可信：先导入其数据（威胁情报、漏洞库等，见 "
+        "docs/synth.md）再检测。(Types with missing inputs cannot be found: import their "
+        "data first — indicators, vulnerability records; see docs/synth.md.)",
+        "Types with missing inputs cannot be found: import their data first (threat "
+        "indicators, vulnerability records; see docs/synth.md), then detect again.",
+    ),
 }
 
 

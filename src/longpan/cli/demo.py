@@ -88,7 +88,7 @@ def demo(
         print_summary(list_findings(session))
         truth = folder / "truth.csv"
         if truth.is_file():
-            _print_eval(evaluate_database(session, truth))
+            _print_eval(evaluate_database(session, truth, ws.lake.current_snapshots()))
     figures = build_report(ws)
     for key, label in (("icp_accuracy", "ICP备案准确率"), ("ip_accuracy", "IP地址备案准确率")):
         census = figures[key]["census"]
@@ -165,6 +165,10 @@ def _import_feeds(ws: Workspace, folder: Path, reference: Path | None) -> None:
     )
 
 
+def _not_loaded(inputs: list[str]) -> str:
+    return f" — not loaded: {', '.join(inputs)}" if inputs else ""
+
+
 def _print_eval(scores: dict[str, Any]) -> None:
     """Scores of the types that have a detector; the others are listed as not yet covered."""
     from longpan.detect import registry
@@ -176,6 +180,7 @@ def _print_eval(scores: dict[str, Any]) -> None:
             out.print(
                 f"   {finding_type}: precision {s['precision']:.3f}, "
                 f"recall {s['recall']:.3f} (tp {s['tp']}, fp {s['fp']}, fn {s['fn']})"
+                + _not_loaded(s["missing_inputs"])
             )
     missing = sorted(set(scores["by_type"]) - set(covered))
     if missing:

@@ -183,12 +183,15 @@ def eval_(
 
     ws = workspace()
     with ws.sessions() as session:
-        scores = evaluate_database(session, truth)
+        scores = evaluate_database(session, truth, loaded=ws.lake.current_snapshots())
     if json_out:
         print_json(scores)
         return
     rows = [
-        (name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", s["tp"], s["fp"], s["fn"])
+        (name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", s["tp"], s["fp"], s["fn"], missing)
         for name, s in [*scores["by_type"].items(), ("overall", scores["overall"])]
+        for missing in [", ".join(s.get("missing_inputs", []))]
     ]
-    print_table(None, ("type", "precision", "recall", "tp", "fp", "fn"), rows)
+    print_table(None, ("type", "precision", "recall", "tp", "fp", "fn", t("missing_inputs")), rows)
+    if any(s["missing_inputs"] for s in scores["by_type"].values()):
+        out.print(t("missing_inputs_note"), highlight=False)

@@ -3,12 +3,18 @@
 TRUTH.csv has columns finding_type and subject (others ignored). Subjects are put in
 canonical form before comparing. Precision is tp / (tp + fp) and recall tp / (tp + fn);
 each is 1.0 when its denominator is 0 (nothing claimed / nothing to find).
+
+A type whose detector reads a dataset the lake has never received (threat indicators
+not imported, no vulnerability records) cannot be found at all: given the datasets the
+lake holds, each type's scores also list those ``missing_inputs``, so that a recall of 0
+reads as "not loaded" rather than "missed".
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,7 @@ from sqlalchemy.orm import Session
 from longpan.core.errors import InputError
 from longpan.core.subjects import canonical_subject
 from longpan.detect.findings import open_findings
+from longpan.detect.registry import finding_types
 from longpan.resources.exchange.reader import decode_utf8
 
 TRUTH_COLUMNS = ("finding_type", "subject")
@@ -68,6 +75,20 @@ def evaluate(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[s
     return {"by_type": by_type, "overall": overall}
 
 
-def evaluate_database(session: Session, truth_path: Path) -> dict[str, Any]:
-    """Score the database's open findings against the truth file."""
-    return evaluate(open_findings(session), read_truth(truth_path))
+def evaluate_database(
+    session: Session, truth_path: Path, loaded: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Score the database's open findings against the truth file; given the datasets
+    the lake holds (``loaded``), each type also lists its detector's missing inputs."""
+    scores = evaluate(open_findings(session), read_truth(truth_path))
+    if loaded is not None:
+        for finding_type, score in scores["by_type"].items():
+            score["missing_inputs"] = missing_inputs(finding_type, loaded)
+    return scores
+
+
+def missing_inputs(finding_type: str, loaded: Collection[str]) -> list[str]:
+    """The datasets the detector of ``finding_type`` reads that are not in ``loaded``
+    (none for a type no registered detector produces)."""
+    cls = finding_types().get(finding_type)
+    return [d for d in cls.inputs if d not in loaded] if cls else []
