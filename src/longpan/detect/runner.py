@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -22,7 +22,7 @@ from longpan.core.clock import as_utc
 from longpan.core.errors import ConfigError, DetectorError, LongpanError
 from longpan.detect import registry
 from longpan.detect.base import DetectionContext, Detector, FindingDraft, plan_recheck
-from longpan.detect.store import jsonable, upsert_findings
+from longpan.detect.store import upsert_findings
 from longpan.resources.attribution import attribute
 from longpan.store import statistics
 from longpan.store.datasets import DATASETS
@@ -240,7 +240,6 @@ def _store(
     run_id: int,
     now: datetime,
 ) -> dict[str, int]:
-    drafts = [replace(d, evidence=jsonable(d.evidence)) for d in drafts]
     with transaction(ws.sessions) as session:
         return upsert_findings(
             session, detector, drafts, run_id=run_id, now=now, subjects=subjects, clock=ws.clock

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +37,28 @@ def make_engine(url: str) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed)
+    engine = create_engine(parsed, json_serializer=dumps_json)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _plain_json(value: Any) -> Any:
+    """What ``json`` does not encode by itself, as plain JSON: dates and times as ISO
+    strings, sets as lists sorted by their text, decimals as text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# JSON columns (finding evidence, audit details) are encoded by json's C encoder in one
+# pass, the few values it does not know handed to ``_plain_json``: walking a province's
+# evidence in Python first cost more than encoding it.
+dumps_json = functools.partial(json.dumps, default=_plain_json)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
