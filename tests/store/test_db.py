@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import sessionmaker
 
+from longpan.detect.store import jsonable
 from longpan.store.db import (
     MIGRATIONS_DIR,
     audit,
@@ -101,3 +106,41 @@ def test_role_values_are_checked(ws: Workspace) -> None:
     now = ws.clock()
     with pytest.raises(IntegrityError), transaction(ws.sessions) as session:
         session.add(User(username="x", role="superuser", created_at=now))
+
+
+def test_json_columns_store_dates_sets_and_decimals_as_plain_json(database_url: str) -> None:
+    """A detector's evidence goes to the database as it is: what JSON lacks is written as
+    ``jsonable`` renders it (ISO dates, sets as sorted lists, decimals as text), on both
+    databases; something that is not JSON at all is refused, not stored half-way."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    details = {
+        "seen": datetime(2024, 12, 31, 8, 30, tzinfo=UTC),
+        "day": date(2024, 12, 1),
+        "names": {"b.example", "a.example"},
+        "score": Decimal("9.8"),
+        "pair": ("x", 1),
+        "nested": [{"at": date(2024, 1, 2), 3: None}],
+    }
+    with transaction(sessionmaker(engine)) as session:
+        audit(
+            session, actor="t", action="test.json", object_type="t", object_id="1", details=details
+        )
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(AuditEntry.details).where(AuditEntry.action == "test.json")
+        ).scalar_one()
+    assert stored == jsonable(details)
+    assert stored["names"] == ["a.example", "b.example"]
+    assert stored["seen"] == "2024-12-31T08:30:00+00:00" and stored["score"] == "9.8"
+    # SQLAlchemy wraps the encoder's TypeError on SQLite; psycopg encodes it itself
+    refused = pytest.raises((TypeError, StatementError), match="not JSON serialisable")
+    with refused, transaction(sessionmaker(engine)) as session:
+        audit(
+            session, actor="t", action="test.bad", object_type="t", object_id="2",
+            details={"x": object()},
+        )  # fmt: skip
+    with engine.connect() as conn:
+        bad = select(AuditEntry.id).where(AuditEntry.action == "test.bad")
+        assert conn.execute(bad).first() is None
+    engine.dispose()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from longpan.core.clock import Clock, utc_now
 from longpan.detect.base import Detector, FindingDraft
+from longpan.store.db import plain_json
 from longpan.store.models import AuditEntry, Finding
 
 # The tables, not the classes, take the bulk writes: Core's executemany without the
@@ -32,19 +32,19 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})  # most evidence leaves:
 
 
 def jsonable(value: Any) -> Any:
-    """Evidence as plain JSON: dates as ISO strings, tuples as lists, keys as strings."""
-    if type(value) in _PLAIN:  # checked first: a province's evidence has a million leaves
+    """``value`` as the plain JSON the database stores (``store.db.plain_json``'s rule:
+    dates as ISO strings, sets as sorted lists), with keys as strings and tuples as lists;
+    for output that is not stored (a subject's neighbourhood)."""
+    if type(value) in _PLAIN:
         return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    try:
+        return jsonable(plain_json(value))
+    except TypeError:  # not JSON at all: left for the caller's encoder to refuse
+        return value
 
 
 def upsert_findings(

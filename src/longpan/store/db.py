@@ -43,7 +43,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _plain_json(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """What ``json`` does not encode by itself, as plain JSON: dates and times as ISO
     strings, sets as lists sorted by their text, decimals as text."""
     if isinstance(value, datetime | date):
@@ -56,9 +56,9 @@ def _plain_json(value: Any) -> Any:
 
 
 # JSON columns (finding evidence, audit details) are encoded by json's C encoder in one
-# pass, the few values it does not know handed to ``_plain_json``: walking a province's
+# pass, the few values it does not know handed to ``plain_json``: walking a province's
 # evidence in Python first cost more than encoding it.
-dumps_json = functools.partial(json.dumps, default=_plain_json)
+dumps_json = functools.partial(json.dumps, default=plain_json)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
