@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from longpan.cli.app import app
+from longpan.cli.common import out
 from tests.conftest import DATA, EXAMPLE, SHARED
 
 runner = CliRunner()
@@ -174,3 +175,22 @@ def test_demo_runs_to_the_end(home: Path) -> None:
     assert "ICP备案准确率" in result.stdout
     again = run("demo")  # the province is generated once; a rerun changes nothing
     assert again.exit_code == 0 and "0 rows written" in again.stdout
+
+
+def test_report_prints_each_access_providers_accuracy(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The star rating's view in the text report: every provider's census and sampled
+    accuracy with its interval, the least accurate first."""
+    monkeypatch.setattr(out, "width", 250)  # one line per row
+    run("ingest", str(EXAMPLE))
+    run("detect")
+    providers = json.loads(run("report", "--json").stdout)["icp_accuracy"]["by_provider"]
+    text = run("report").stdout
+    section = text.split("ICP备案准确率 (ICP-filing accuracy) 按接入商 (by access provider)")[1]
+    section = section.split("IP地址备案准确率")[0]
+    ranked = sorted(providers, key=lambda r: (r["rate"], r["sample_rate"], r["uscc"]))
+    positions = [section.index(r["uscc"]) for r in ranked]
+    assert len(providers) > 1 and positions == sorted(positions)
+    low, high = ranked[0]["ci95"]
+    assert f"{ranked[0]['rate']:.2%}" in section and f"{low:.1%}–{high:.1%}" in section

@@ -34,6 +34,19 @@ def test_intervals() -> None:
     low, high = wilson(97, 100)
     assert 0.91 < low < 0.97 < high < 0.995
     assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_a_providers_interval_knows_its_sample_came_from_few_records() -> None:
+    """Without replacement from N records: every record checked is exact, and a sample
+    of most records is narrower than the same sample from a large population."""
+    assert wilson(1, 1, population=1) == (1.0, 1.0)
+    assert wilson(2, 3, population=3) == (2 / 3, 2 / 3)
+    few_low, few_high = wilson(2, 2, population=5)
+    many_low, many_high = wilson(2, 2, population=10_000)
+    assert many_low < few_low < 1.0 == few_high == many_high
+    assert wilson(2, 2) == pytest.approx((many_low, many_high), abs=1e-3)
+    low, high = wilson(29, 30, population=1000)
+    assert low < 29 / 30 < high
     estimate, low, high = stratified([Stratum(1000, 30, 29), Stratum(10, 2, 2)])
     assert low < estimate < high and estimate == pytest.approx((1000 * 29 / 30 + 10) / 1010)
     assert stratified([Stratum(5, 5, 5)]) == (1.0, 1.0, 1.0)  # a census has no error
@@ -50,6 +63,7 @@ def test_accuracy_counts_records_touched_by_findings() -> None:
     by = {r["uscc"]: r for r in figures["by_provider"]}
     assert by["ap"]["accurate"] == 1 and by["ap"]["name"] == "某接入商"
     assert by["ap"]["sampled"] == 2 and by["other"]["sampled"] == 1
+    assert by["other"]["ci95"] == [1.0, 1.0]  # its one record checked: no sampling error
 
 
 def test_report_on_the_example(tmp_path: Path) -> None:

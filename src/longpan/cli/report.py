@@ -28,6 +28,7 @@ def report(
         ("ip_accuracy", "IP地址备案准确率 (IP-filing accuracy)"),
     ):
         _print_accuracy(title, figures[key])
+        _print_providers(title, figures[key]["by_provider"])
     counts = figures["counts"]
     _print_rows("线索数量 按类型 (findings by type)", counts["by_type"], ("title", "type", "count"))
     _print_rows("按地市 (by city)", counts["by_city"], ("city", "count"))
@@ -36,7 +37,7 @@ def report(
     )
     _print_rows(
         "按责任单位 (by responsible organisation)",
-        counts["by_provider"][:30],
+        [_named(r) for r in counts["by_provider"][:SHOWN]],
         ("name", "uscc", "type", "count"),
     )
     _print_rows(
@@ -82,6 +83,36 @@ def _print_accuracy(title: str, figures: dict[str, Any]) -> None:
         f"{sampled['estimate']:.2%} (95% CI {low:.2%}–{high:.2%}, "
         f"n={sampled['sampled']:,})"
     )
+
+
+SHOWN = 30  # rows of a long table printed (--json has them all)
+PROVIDER_COLUMNS = (
+    "name", "uscc", "records", "accurate", "rate", "sampled", "sample_rate", "ci95",
+)  # fmt: skip
+
+
+def _print_providers(title: str, rows: list[dict[str, Any]]) -> None:
+    """Each access provider's accuracy, the least accurate first (a star rating's view)."""
+    worst = sorted(rows, key=lambda r: (r["rate"], r["sample_rate"], r["uscc"]))
+    more = f", {SHOWN} / {len(rows)}" if len(rows) > SHOWN else ""
+    shown = [
+        {
+            **_named(r),
+            "rate": f"{r['rate']:.2%}",
+            "sample_rate": f"{r['sample_rate']:.2%}",
+            "ci95": "{:.1%}–{:.1%}".format(*r["ci95"]),
+        }
+        for r in worst[:SHOWN]
+    ]
+    _print_rows(f"{title} 按接入商 (by access provider{more})", shown, PROVIDER_COLUMNS)
+
+
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with a name to show when no organisation is known for it."""
+    if row.get("name"):
+        return row
+    unnamed = "未归属 (unattributed)" if row.get("uscc") is None else "未登记 (unknown)"
+    return {**row, "name": unnamed}
 
 
 def _print_rows(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:

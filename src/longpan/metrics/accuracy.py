@@ -84,7 +84,7 @@ def accuracy(
         sample = draw([r.id for r in group], seed, provider)
         sample_ok = sum(1 for r in sample if r in ok)
         strata.append(Stratum(len(group), len(sample), sample_ok))
-        low, high = wilson(sample_ok, len(sample))
+        low, high = wilson(sample_ok, len(sample), len(group))
         rows.append(
             {
                 "uscc": provider,

@@ -5,7 +5,9 @@ Per access provider (the stratum), by its number of records N: N = 1 → that re
 subject and access information are both correct. The province-wide estimate weights
 each provider's sample accuracy by its share of records (a stratified estimate), with a
 normal-approximation 95 % interval using the finite-population correction; a provider's
-own interval is Wilson's.
+own interval is Wilson's, with the same correction: a provider sampled in full (one
+record, or every record) has no sampling error, and a sample of 2 of 5 records says more
+than 2 draws from an endless population would.
 """
 
 from __future__ import annotations
@@ -35,10 +37,17 @@ def draw(records: Sequence[str], seed: int, stratum: str) -> list[str]:
     return sorted(chooser.sample(ordered, sample_size(len(ordered))))
 
 
-def wilson(accurate: int, n: int) -> tuple[float, float]:
+def wilson(accurate: int, n: int, population: int | None = None) -> tuple[float, float]:
+    """Wilson's 95 % interval for ``accurate`` of ``n`` sampled; drawn without
+    replacement from ``population`` records (when given), with the finite-population
+    correction: the sample counts as n (N − 1) / (N − n) draws, exact when n = N."""
     if n == 0:
         return (0.0, 1.0)
     p = accurate / n
+    if population is not None and n >= population:
+        return (p, p)
+    if population is not None and population > 1:
+        n = n * (population - 1) / (population - n)
     denominator = 1 + Z95**2 / n
     centre = (p + Z95**2 / (2 * n)) / denominator
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denominator
