@@ -46,11 +46,12 @@ def wilson(accurate: int, n: int, population: int | None = None) -> tuple[float,
     p = accurate / n
     if population is not None and n >= population:
         return (p, p)
+    draws = float(n)
     if population is not None and population > 1:
-        n = n * (population - 1) / (population - n)
-    denominator = 1 + Z95**2 / n
-    centre = (p + Z95**2 / (2 * n)) / denominator
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denominator
+        draws = n * (population - 1) / (population - n)
+    denominator = 1 + Z95**2 / draws
+    centre = (p + Z95**2 / (2 * draws)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / draws + Z95**2 / (4 * draws * draws)) / denominator
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
