@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,20 @@ def test_report_prints_each_access_providers_accuracy(
     assert len(providers) > 1 and positions == sorted(positions)
     low, high = ranked[0]["ci95"]
     assert f"{ranked[0]['rate']:.2%}" in section and f"{low:.1%}–{high:.1%}" in section
+
+
+def test_ingest_says_what_it_left_out_and_how_to_import_a_stix_bundle(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files that are not tables are named, and a STIX bundle in the folder (a synthetic
+    province's feeds/) comes with the command that imports it."""
+    monkeypatch.setattr(out, "width", 250)
+    folder = tmp_path / "province"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "feeds").mkdir()
+    bundle = folder / "feeds" / "indicators.stix.json"
+    bundle.write_text('{"type": "bundle", "id": "bundle--1", "objects": []}', "utf-8")
+    result = run("ingest", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "feeds" in result.stdout.split("未入湖 (not tables, left out):")[1].splitlines()[0]
+    assert f"longpan threat import-stix {bundle}" in result.stdout

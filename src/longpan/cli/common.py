@@ -41,6 +41,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "rejects": ("错误行已写入 (bad rows written to)", "bad rows written to"),
     "run": ("检测运行 (detection run)", "detection run"),
     "initialised": ("已初始化 (initialised)", "initialised"),
+    "not_ingested": ("未入湖 (not tables, left out)", "not tables, left out"),
+    "stix_hint": (
+        "威胁情报 (STIX) 不随 ingest 入湖，另行导入 (threat indicators are imported apart)",
+        "threat indicators (STIX) are imported apart",
+    ),
     "missing_inputs": ("未入湖的输入 missing inputs", "missing inputs"),
     "missing_inputs_note": (
         "缺少输入的类型无从发现，召回率不可信：先导入其数据（威胁情报、漏洞库等，见 "

@@ -79,6 +79,10 @@ def _print_report(report: IngestReport) -> None:
     out.print(table)
     if report.rejects_dir:
         out.print(f"{t('rejects')}: {report.rejects_dir}")
+    if report.ignored:
+        out.print(f"{t('not_ingested')}: {', '.join(report.ignored)}", highlight=False)
+    for bundle in sorted(Path(report.folder).glob("**/*.stix.json")):
+        out.print(f"{t('stix_hint')}: longpan threat import-stix {bundle}", highlight=False)
 
 
 @handle_errors
