@@ -13,6 +13,7 @@ from longpan.store.datasets import INDICATORS
 from longpan.store.workspace import Workspace
 from longpan.threat.indicators import current_versions, import_content
 from longpan.threat.stix import Content, read_objects, read_paths
+from tests.threat.conftest import indicator as stix_indicator
 from tests.threat.conftest import need_samples
 
 
@@ -50,17 +51,11 @@ def test_every_sample_reads_and_attack_has_no_indicators() -> None:
 
 
 def indicator(ident: str, modified: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{ident}",
-        "created": "2024-01-01T00:00:00Z",
-        "modified": modified,
-        "pattern": extra.pop("pattern", "[domain-name:value = 'evil.example']"),
-        "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z",
-        **extra,
-    }
+    """An indicator (conftest's) with id ``indicator--<ident>``, created and valid from
+    1 January 2024, modified at ``modified``."""
+    pattern = extra.pop("pattern", "[domain-name:value = 'evil.example']")
+    moments = {"created": JAN_2024, "modified": modified, "valid_from": JAN_2024}
+    return stix_indicator(0, pattern, id=f"indicator--{ident}", **moments, **extra)
 
 
 def content_of(*objects: dict[str, Any]) -> Content:
@@ -69,6 +64,7 @@ def content_of(*objects: dict[str, Any]) -> Content:
     return content
 
 
+JAN_2024 = "2024-01-01T00:00:00Z"
 ID = "6e0c1cd9-5d50-4e4a-9e8b-5cd7b0b7b1a1"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -64,13 +64,19 @@ def lang() -> str:
     return get_settings().lang
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A rich table of ``rows`` under ``columns`` on stdout (cells shown as text)."""
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    right: Collection[str] = (),
+) -> None:
+    """A rich table of ``rows`` under ``columns`` on stdout (cells shown as text, None as
+    nothing; the ``right`` columns, counts, aligned right)."""
     from rich.table import Table
 
     table = Table(title=title)
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, justify="right" if column in right else "left")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     out.print(table)

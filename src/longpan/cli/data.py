@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
@@ -14,6 +13,7 @@ from longpan.cli.common import (
     handle_errors,
     out,
     print_json,
+    print_table,
     progress_bar,
     t,
     workspace,
@@ -70,13 +70,13 @@ def _report_json(report: IngestReport) -> dict[str, Any]:
 
 
 def _print_report(report: IngestReport) -> None:
-    table = Table(title=f"{t('ingested')}: {report.folder}")
-    for column in ("table", "status", "rows", "rejected", "snapshot"):
-        table.add_column(column)
-    for r in report.tables:
-        status = t("ingested") if r.status == "written" else t("unchanged")
-        table.add_row(r.table, status, str(r.rows), str(r.rejected), r.snapshot or "")
-    out.print(table)
+    status = {"written": t("ingested")}
+    rows = [
+        (r.table, status.get(r.status, t("unchanged")), r.rows, r.rejected, r.snapshot)
+        for r in report.tables
+    ]
+    columns = ("table", "status", "rows", "rejected", "snapshot")
+    print_table(f"{t('ingested')}: {report.folder}", columns, rows)
     if report.rejects_dir:
         out.print(f"{t('rejects')}: {report.rejects_dir}")
     if report.ignored:

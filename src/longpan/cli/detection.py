@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from longpan.cli.common import (
     handle_errors,
@@ -141,12 +140,13 @@ def _print_summary_rows(rows: list[dict[str, Any]]) -> None:
     if not rows:
         out.print(t("no_findings"))
         return
-    table = Table(title=t("findings_summary"))
-    for key in ("type", "severity", "status", "count"):
-        table.add_column(t(key), justify="right" if key == "count" else "left")
-    for row in rows:
-        table.add_row(row["type"], row["severity"], row["status"], str(row["count"]))
-    out.print(table)
+    keys = ("type", "severity", "status", "count")
+    print_table(
+        t("findings_summary"),
+        [t(k) for k in keys],
+        ([row[k] for k in keys] for row in rows),
+        right={t("count")},
+    )
 
 
 @handle_errors

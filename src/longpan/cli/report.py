@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from longpan.cli.common import handle_errors, out, print_json, workspace
+from longpan.cli.common import handle_errors, out, print_json, print_table, workspace
 
 
 @handle_errors
@@ -116,9 +115,4 @@ def _named(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_rows(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="right" if column == "count" else "left")
-    for row in rows:
-        table.add_row(*(str(row.get(c) if row.get(c) is not None else "") for c in columns))
-    out.print(table)
+    print_table(title, columns, ([row.get(c) for c in columns] for row in rows), right={"count"})

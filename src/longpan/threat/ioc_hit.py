@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import groupby
 from typing import Any
 
 import ibis
@@ -150,13 +151,11 @@ class IocHit(Detector):
                 severity=grades.get(value, "high"), evidence=evidence, responsible_uscc=org,
             ))  # fmt: skip
             units.append({"org_uscc": org, "first_seen": first, "last_seen": last, "count": count})
-        start = 0
-        for end in range(1, len(values) + 1):  # a run of rows per value (summary's order)
-            if end == len(values) or values[end] != values[start]:
-                value = values[start]
-                drafts.append(self._warning(value, kinds[start], units[start:end], described,
-                                            grades.get(value, "high"), window))  # fmt: skip
-                start = end
+        for value, run in groupby(range(len(values)), key=values.__getitem__):  # by value
+            at = list(run)
+            first, rows = at[0], units[at[0] : at[-1] + 1]
+            grade = grades.get(value, "high")
+            drafts.append(self._warning(value, kinds[first], rows, described, grade, window))
         return drafts
 
     def _warning(
