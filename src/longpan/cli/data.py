@@ -81,8 +81,16 @@ def _print_report(report: IngestReport) -> None:
         out.print(f"{t('rejects')}: {report.rejects_dir}")
     if report.ignored:
         out.print(f"{t('not_ingested')}: {', '.join(report.ignored)}", highlight=False)
-    for bundle in sorted(Path(report.folder).glob("**/*.stix.json")):
+    for bundle in _stix_bundles(Path(report.folder), report.ignored):
         out.print(f"{t('stix_hint')}: longpan threat import-stix {bundle}", highlight=False)
+
+
+def _stix_bundles(folder: Path, ignored: list[str]) -> list[Path]:
+    """The STIX bundles (``*.stix.json``) among the entries ingest left out, or in them."""
+    found: list[Path] = []
+    for entry in (folder / name for name in ignored):
+        found += sorted(entry.rglob("*.stix.json")) if entry.is_dir() else [entry]
+    return [p for p in found if p.name.endswith(".stix.json")]
 
 
 @handle_errors
