@@ -223,7 +223,7 @@ def main() -> None:
     grep_lines = int(grep_out.stdout.strip() or 0)
     report = {
         "rows": args.rows, "indicators": indicators.num_rows, "generate_s": round(gen_s, 1),
-        "commit_s": round(commit_s, 1), "row_group": logs.row_group,
+        "commit_s": round(commit_s, 1), "row_group": logs.group_rows,
         "load_at_hunt": " ".join(load_hunt),
         "load_at_grep": " ".join(load_grep), "load_at_end": " ".join(_load()),
         "bare_scan_s": round(scan_s, 2), "hunt_s": round(hunt_s, 2),
@@ -269,7 +269,7 @@ def _lake(args, logs, parquet, indicators):  # type: ignore[no-untyped-def]
     if (
         args.reuse
         and stored
-        and pq.ParquetFile(stored[0]).metadata.row_group(0).num_rows == logs.row_group
+        and pq.ParquetFile(stored[0]).metadata.row_group(0).num_rows == logs.group_rows
     ):
         print("commit: reusing the lake of an earlier run", file=sys.stderr)
         return ws, 0.0

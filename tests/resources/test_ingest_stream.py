@@ -104,7 +104,7 @@ def test_a_dataset_sets_its_own_row_group_size(
     meta = pq.ParquetFile(path).metadata
     assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [5] * 4 + [3]
     assert sqlite_ws.lake.read(DNS_OBSERVATIONS).to_pylist() == ordered(small, table).to_pylist()
-    assert DNS_LOGS.row_group == 1 << 14 and DNS_OBSERVATIONS.row_group == 1 << 17
+    assert DNS_LOGS.group_rows == 1 << 14 and DNS_OBSERVATIONS.group_rows == 1 << 17
 
 
 def test_a_delivery_bigger_than_one_sort_run_is_written_in_ordered_runs(

@@ -69,12 +69,19 @@ class Dataset:
     observed_at: str | None = None  # column whose maximum is the data's as-of time
     doc: str = ""
     order_by: tuple[str, ...] = ()  # rows of each delivery are written in this order
-    # rows per row group of an ordered file (the unit an engine skips or reads whole)
-    row_group: int = ordering.ORDERED_ROW_GROUP
+    # rows per row group of an ordered file (the unit an engine skips or reads whole);
+    # None: ordering.ORDERED_ROW_GROUP, read when a file is written (``group_rows``), so
+    # the module's default stays one setting for every dataset that does not choose
+    row_group: int | None = None
 
     @property
     def schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def group_rows(self) -> int:
+        """Rows per row group of this dataset's ordered files."""
+        return self.row_group or ordering.ORDERED_ROW_GROUP
 
     @property
     def fingerprint(self) -> str:
@@ -248,7 +255,7 @@ class Lake:
         if write.dataset.mode == "log" and self._mergeable(write.dataset):
             table = merge_log(write.dataset, self.read(write.dataset), table)
         tmp = self._new_folder(write.dataset.name, snapshot_id)
-        group = write.dataset.row_group if write.dataset.order_by else None
+        group = write.dataset.group_rows if write.dataset.order_by else None
         pq.write_table(table, tmp / "part-00000.parquet", group, compression="zstd")
         return self._publish(tmp, write.dataset.name, snapshot_id), table.num_rows
 
@@ -361,7 +368,7 @@ def _keep_unsuperseded(
             source = pq.ParquetFile(path)
             keep = np.ones(source.metadata.num_rows, np.bool_)
             keep[superseded.get(str(path), np.zeros(0, np.int64))] = False
-            start, group = 0, dataset.row_group
+            start, group = 0, dataset.group_rows
             for batch in source.iter_batches(batch_size=group):
                 wanted = pa.array(keep[start : start + batch.num_rows])
                 start += batch.num_rows
@@ -395,7 +402,7 @@ def _copy_as(dataset: Dataset, source: Path, target: Path, schema: pa.Schema, sp
     """Move ``source`` to ``target`` in ``schema`` and in the dataset's order (rewritten
     only if its schema differs or it must be ordered)."""
     if dataset.order_by:
-        ordering.write_sorted(source, target, schema, dataset.order_by, spill, dataset.row_group)
+        ordering.write_sorted(source, target, schema, dataset.order_by, spill, dataset.group_rows)
         return
     if pq.read_schema(source).equals(schema):
         shutil.move(source, target)
